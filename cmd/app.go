@@ -1,0 +1,162 @@
+// Package cmd wires megasend's command line: flags, configuration, exit
+// codes, progress output. It is the only package that knows about the
+// process's streams, environment and terminal; the work itself lives in
+// sender, store, template, recipient and wechat.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Version is set at build time with -ldflags "-X .../cmd.Version=v1.2.3";
+// otherwise it comes from the module's build information.
+var Version string
+
+// errInterrupted is the cause of the stop context after the first signal.
+var errInterrupted = errors.New("interrupted")
+
+// app is the state one invocation shares between commands: streams, global
+// options, logger, and the context the second signal cancels.
+type app struct {
+	streams Streams
+	log     *slog.Logger
+
+	configPath string
+	dbPath     string
+	account    string
+	logFormat  string
+	quiet      bool
+	verbose    bool
+
+	cfg *Config // loaded once by loadConfig
+
+	// kill is cancelled by a second signal: in-flight work stops at once.
+	kill context.Context
+}
+
+// Main runs megasend with args (args[0] is the program name) and returns the
+// process exit code. The first value on sigs stops gracefully (in-flight
+// sends finish, the batch is checkpointed, exit 4); a second stops at once.
+func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) int {
+	stopCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	killCtx, kill := context.WithCancel(ctx)
+	defer kill()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for n := 0; ; n++ {
+			select {
+			case <-sigs:
+				if n == 0 {
+					stop(errInterrupted)
+				} else {
+					kill()
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+
+	a := &app{streams: s, kill: killCtx}
+	a.log = slog.New(slog.NewTextHandler(s.Err, nil))
+	err := a.cli().RunContext(stopCtx, args)
+	code := exitCode(err)
+	if err != nil && err.Error() != "" {
+		fmt.Fprintf(s.Err, "megasend: %v\n", err)
+	}
+	return code
+}
+
+func (a *app) cli() *cli.App {
+	return &cli.App{
+		Name:                 "megasend",
+		Usage:                "send WeChat template messages in bulk, resumably",
+		Version:              version(),
+		Reader:               a.streams.In,
+		Writer:               a.streams.Out,
+		ErrWriter:            a.streams.Err,
+		HideHelpCommand:      true,
+		HideVersion:          true, // -v is --verbose; the version is a command
+		EnableBashCompletion: false,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flgConfig, Usage: "TOML configuration `FILE`", EnvVars: []string{envConfig}, Destination: &a.configPath},
+			&cli.StringFlag{Name: flgDB, Usage: "SQLite database `FILE` (ledger, templates, token cache)", EnvVars: []string{envDB}, Destination: &a.dbPath},
+			&cli.StringFlag{Name: flgAccount, Usage: "account `NAME` from the configuration", EnvVars: []string{envAccount}, Destination: &a.account},
+			&cli.StringFlag{Name: flgLogFormat, Usage: "log format: text or json", Value: "text", Destination: &a.logFormat},
+			&cli.BoolFlag{Name: flgQuiet, Aliases: []string{"q"}, Usage: "only errors and the final summary", Destination: &a.quiet},
+			&cli.BoolFlag{Name: flgVerbose, Aliases: []string{"v"}, Usage: "debug logging", Destination: &a.verbose},
+		},
+		Before:         a.before,
+		Commands:       a.commands(),
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are mapped once, in exitCode
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError(err)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "megasend: unknown command %q; see 'megasend --help'\n", name)
+		},
+	}
+}
+
+// commands lists every command explicitly; nothing registers itself.
+func (a *app) commands() []*cli.Command {
+	cmds := []*cli.Command{
+		{
+			Name:  "version",
+			Usage: "print megasend's version",
+			Action: func(c *cli.Context) error {
+				_, err := fmt.Fprintln(a.streams.Out, "megasend", version())
+				return err
+			},
+		},
+	}
+	for _, c := range cmds {
+		if c.OnUsageError == nil {
+			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError(err) }
+		}
+	}
+	return cmds
+}
+
+// before applies the global flags: logger format and level.
+func (a *app) before(*cli.Context) error {
+	level := slog.LevelInfo
+	switch {
+	case a.verbose:
+		level = slog.LevelDebug
+	case a.quiet:
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var w io.Writer = a.streams.Err
+	switch a.logFormat {
+	case "text", "":
+		a.log = slog.New(slog.NewTextHandler(w, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(w, opts))
+	default:
+		return usageErrorf("--%s: want text or json, got %q", flgLogFormat, a.logFormat)
+	}
+	return nil
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

@@ -1,0 +1,187 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is megasend's TOML configuration file.
+type Config struct {
+	// DB is the database file; --db and MEGASEND_DB override it.
+	DB string `toml:"db"`
+	// DefaultAccount names the account used without --account.
+	DefaultAccount string `toml:"default_account"`
+	// Accounts are the WeChat service accounts, by name.
+	Accounts map[string]Account `toml:"accounts"`
+
+	path string // where it was read from; empty for none
+}
+
+// Account is one [accounts.NAME] table.
+type Account struct {
+	AppID         string  `toml:"app_id"`
+	AppSecret     string  `toml:"app_secret"`
+	AppSecretEnv  string  `toml:"app_secret_env"`
+	AppSecretFile string  `toml:"app_secret_file"`
+	APIBase       string  `toml:"api_base"`
+	TokenSource   string  `toml:"token_source"` // stable (default), classic, command:...
+	Rate          float64 `toml:"rate"`         // messages per second; 0 means the default
+	Concurrency   int     `toml:"concurrency"`
+}
+
+// ReadConfigFile decodes path strictly: unknown keys are an error naming them,
+// so a misspelt app_secret is caught rather than silently ignored.
+func ReadConfigFile(path string) (Config, error) {
+	var c Config
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return Config{}, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
+	}
+	c.path = path
+	return c, nil
+}
+
+// loadConfig finds and reads the configuration once per invocation. Search
+// order: --config / MEGASEND_CONFIG (must exist), ./megasend.toml, then
+// megasend/config.toml in the user's config directory. No file is fine.
+func (a *app) loadConfig() (Config, error) {
+	if a.cfg != nil {
+		return *a.cfg, nil
+	}
+	var cfg Config
+	path, explicit := a.configPath, a.configPath != ""
+	if !explicit {
+		path = a.findConfig()
+	}
+	if path != "" {
+		path = expandHome(path, a.streams.getenv("HOME"))
+		c, err := ReadConfigFile(path)
+		switch {
+		case err == nil:
+			cfg = c
+			a.warnReadableSecret(path, c)
+		case !explicit && errors.Is(err, fs.ErrNotExist):
+		default:
+			return Config{}, usageError(err)
+		}
+	}
+	a.cfg = &cfg
+	return cfg, nil
+}
+
+func (a *app) findConfig() string {
+	if _, err := os.Stat("megasend.toml"); err == nil {
+		return "megasend.toml"
+	}
+	dir := a.streams.getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := a.streams.getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	p := filepath.Join(dir, "megasend", "config.toml")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return ""
+}
+
+// warnReadableSecret warns when a file holding an app secret can be read by
+// other users of the machine.
+func (a *app) warnReadableSecret(path string, c Config) {
+	holds := false
+	for _, acc := range c.Accounts {
+		holds = holds || acc.AppSecret != ""
+	}
+	if !holds {
+		return
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
+		a.log.Warn("config file holds an app secret and is readable by others; run chmod 600", "file", path)
+	}
+}
+
+// credentials is the effective account after file, environment and flags.
+type credentials struct {
+	Name        string
+	AppID       string
+	AppSecret   string
+	APIBase     string
+	TokenSource string
+	Rate        float64
+	Concurrency int
+}
+
+// resolveAccount picks the account (--account, default_account, the only one)
+// and overlays the environment. A named account that does not exist is a
+// usage error.
+func (a *app) resolveAccount(cfg Config) (credentials, error) {
+	name := a.account
+	if name == "" {
+		name = cfg.DefaultAccount
+	}
+	if name == "" && len(cfg.Accounts) == 1 {
+		for n := range cfg.Accounts {
+			name = n
+		}
+	}
+	acc, ok := cfg.Accounts[name]
+	if name != "" && !ok && (a.account != "" || cfg.DefaultAccount != "") {
+		return credentials{}, usageErrorf("unknown account %q (configured: %s)", name, accountNames(cfg))
+	}
+	if name == "" {
+		name = "default"
+	}
+	cr := credentials{
+		Name: name, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
+		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency,
+	}
+	if acc.AppSecretEnv != "" {
+		cr.AppSecret = a.streams.getenv(acc.AppSecretEnv)
+	}
+	if acc.AppSecretFile != "" {
+		b, err := os.ReadFile(expandHome(acc.AppSecretFile, a.streams.getenv("HOME")))
+		if err != nil {
+			return credentials{}, usageErrorf("account %s: app_secret_file: %w", name, err)
+		}
+		cr.AppSecret = strings.TrimSpace(string(b))
+	}
+	if v := a.streams.getenv(envAppID); v != "" {
+		cr.AppID = v
+	}
+	if v := a.streams.getenv(envAppSecret); v != "" {
+		cr.AppSecret = v
+	}
+	if v := a.streams.getenv(envAPIBase); v != "" {
+		cr.APIBase = v
+	}
+	return cr, nil
+}
+
+func accountNames(cfg Config) string {
+	if len(cfg.Accounts) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(cfg.Accounts))
+	for n := range cfg.Accounts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,33 @@
+package cmd
+
+// Flag and environment variable names, written once. Scripts depend on them.
+const (
+	flgConfig    = "config"
+	flgDB        = "db"
+	flgAccount   = "account"
+	flgLogFormat = "log-format"
+	flgQuiet     = "quiet"
+	flgVerbose   = "verbose"
+
+	flgTemplate    = "template"
+	flgUsers       = "users"
+	flgBatch       = "batch"
+	flgRate        = "rate"
+	flgConcurrency = "concurrency"
+	flgDryRun      = "dry-run"
+	flgPreview     = "preview"
+	flgSandbox     = "sandbox"
+	flgMaxErrors   = "max-errors"
+	flgYes         = "yes"
+	flgResume      = "resume"
+	flgRetryUnk    = "retry-unknown"
+	flgEncoding    = "encoding"
+	flgNotAfter    = "not-after"
+
+	envAppID     = "MEGASEND_APP_ID"
+	envAppSecret = "MEGASEND_APP_SECRET"
+	envAPIBase   = "MEGASEND_API_BASE"
+	envDB        = "MEGASEND_DB"
+	envConfig    = "MEGASEND_CONFIG"
+	envAccount   = "MEGASEND_ACCOUNT"
+)

@@ -1,0 +1,54 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/megasend/megasend/store"
+)
+
+// dbPath resolves the database file: --db or MEGASEND_DB, then the
+// configuration's db, then megasend.db in the user's data directory.
+func (a *app) resolveDBPath(cfgDB string) (string, error) {
+	if a.dbPath != "" {
+		return expandHome(a.dbPath, a.streams.getenv("HOME")), nil
+	}
+	if cfgDB != "" {
+		return expandHome(cfgDB, a.streams.getenv("HOME")), nil
+	}
+	dir := a.streams.getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home := a.streams.getenv("HOME")
+		if home == "" {
+			return "", usageErrorf("no database: pass --%s FILE or set %s", flgDB, envDB)
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "megasend", "megasend.db"), nil
+}
+
+// openStore opens the database, creating its directory if needed.
+func (a *app) openStore(ctx context.Context) (*store.DB, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	path, err := a.resolveDBPath(cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return store.Open(ctx, path)
+}
+
+// expandHome turns a leading ~/ into the home directory.
+func expandHome(path, home string) string {
+	if home != "" && (path == "~" || len(path) > 1 && path[:2] == "~/") {
+		return filepath.Join(home, path[1:])
+	}
+	return path
+}

@@ -1,0 +1,130 @@
+// Package store keeps megasend's state in one SQLite file: the batch ledger
+// (every recipient's state), the templates, and the shared access-token
+// cache. It uses modernc.org/sqlite (pure Go), WAL, and migrations embedded
+// in the binary.
+//
+// Exported methods own their transactions; unexported helpers take a *sql.Tx.
+// Times are stored as unix milliseconds.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotFound is returned when a template, batch or token does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DB is an open megasend database.
+type DB struct {
+	db   *sql.DB
+	path string
+
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations. The pragmas go in the DSN so every pooled connection has them.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open store: empty path")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join([]string{
+		"_pragma=busy_timeout(10000)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(NORMAL)",
+		"_pragma=foreign_keys(1)",
+		"_txlock=immediate",
+	}, "&")
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	d := &DB{db: sdb, path: path, Now: time.Now}
+	if err := d.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Path returns the file the database lives in.
+func (d *DB) Path() string { return d.path }
+
+// SQL exposes the underlying handle for read-only reporting queries and tests.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+func (d *DB) nowMS() int64 { return d.Now().UnixMilli() }
+
+// migrate applies every embedded migration not yet recorded, each in its
+// own transaction. Migrations are append-only: a released file never changes.
+func (d *DB) migrate(ctx context.Context) error {
+	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := d.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (d *DB) migrateFile(ctx context.Context, name string) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, d.nowMS()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// msTime converts stored unix milliseconds to a time; zero stays zero.
+func msTime(ms sql.NullInt64) time.Time {
+	if !ms.Valid || ms.Int64 == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
