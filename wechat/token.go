@@ -1,0 +1,168 @@
+package wechat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Token is an access token and the time it stops working.
+type Token struct {
+	Value     string
+	ExpiresAt time.Time
+}
+
+// TokenSource fetches an access token from wherever the account's token
+// lives: WeChat's stable_token or token endpoint, or a company's central
+// token server through a command. A source never force-refreshes on its own.
+type TokenSource interface {
+	FetchToken(ctx context.Context) (Token, error)
+}
+
+// TokenCache shares the token between processes (the SQLite store
+// implements it). It holds sealed bytes only: the token is encrypted with a
+// key derived from the account's credentials before it is stored.
+type TokenCache interface {
+	// LoadToken returns the sealed token stored under key, or nil if none.
+	LoadToken(ctx context.Context, key string) ([]byte, error)
+	// StoreToken replaces the sealed token stored under key.
+	StoreToken(ctx context.Context, key string, sealed []byte, expiresAt time.Time) error
+}
+
+// tokens is the one token every worker of a process shares. Refreshes are
+// single-flight: sem is a one-slot semaphore that waiters can abandon when
+// their context ends.
+type tokens struct {
+	src   TokenSource
+	cache TokenCache // may be nil
+	seal  *sealer    // nil when cache is nil
+	key   string     // cache key
+	now   func() time.Time
+
+	sem     chan struct{}
+	current Token // guarded by sem
+}
+
+func newTokens(src TokenSource, cache TokenCache, cacheKey string, seal *sealer, now func() time.Time) *tokens {
+	return &tokens{src: src, cache: cache, key: cacheKey, seal: seal, now: now, sem: make(chan struct{}, 1)}
+}
+
+func (t *tokens) lock(ctx context.Context) error {
+	select {
+	case t.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (t *tokens) unlock() { <-t.sem }
+
+// fresh reports whether tok can still be used without a refresh. Tokens are
+// refreshed ahead of expiry: a tenth of the remaining lifetime, at most a
+// minute, so a token is never sent in its last moments. (WeChat keeps a
+// refreshed token valid for five more minutes, so earlier is never needed.)
+func (t *tokens) fresh(tok Token) bool {
+	if tok.Value == "" {
+		return false
+	}
+	left := tok.ExpiresAt.Sub(t.now())
+	margin := min(time.Minute, left/10)
+	return left > margin && left > 0
+}
+
+// Get returns a usable token, fetching one if the cached one is missing or
+// about to expire.
+func (t *tokens) Get(ctx context.Context) (string, error) {
+	if err := t.lock(ctx); err != nil {
+		return "", err
+	}
+	defer t.unlock()
+	if t.fresh(t.current) {
+		return t.current.Value, nil
+	}
+	return t.refreshLocked(ctx, "")
+}
+
+// Invalidate is called when WeChat rejected failed as stale (40001, 40014,
+// 42001). Compare-and-swap: if another worker, or another process through
+// the cache, already replaced failed, the replacement is returned without a
+// fetch. Otherwise the token is fetched once for all concurrent callers.
+func (t *tokens) Invalidate(ctx context.Context, failed string) (string, error) {
+	if err := t.lock(ctx); err != nil {
+		return "", err
+	}
+	defer t.unlock()
+	if t.current.Value != failed && t.fresh(t.current) {
+		return t.current.Value, nil
+	}
+	return t.refreshLocked(ctx, failed)
+}
+
+// refreshLocked adopts a fresh token from the shared cache when there is one
+// that is not the failed token, and fetches from the source otherwise.
+func (t *tokens) refreshLocked(ctx context.Context, failed string) (string, error) {
+	if tok, ok := t.loadCache(ctx); ok && tok.Value != failed && t.fresh(tok) {
+		t.current = tok
+		return tok.Value, nil
+	}
+	tok, err := t.src.FetchToken(ctx)
+	if err != nil {
+		return "", err
+	}
+	if tok.Value == "" {
+		return "", errors.New("token source returned an empty token")
+	}
+	t.current = tok
+	t.storeCache(ctx, tok)
+	return tok.Value, nil
+}
+
+// loadCache reads the shared token. A cache that fails or holds something
+// that does not unseal is ignored: the source is the truth.
+func (t *tokens) loadCache(ctx context.Context) (Token, bool) {
+	if t.cache == nil {
+		return Token{}, false
+	}
+	sealed, err := t.cache.LoadToken(ctx, t.key)
+	if err != nil || sealed == nil {
+		return Token{}, false
+	}
+	tok, err := t.seal.open(sealed)
+	if err != nil {
+		return Token{}, false
+	}
+	return tok, true
+}
+
+// storeCache writes the token for other processes. Failing to cache must
+// not fail the send: the fetched token is used regardless (silenceper/wechat
+// PR #762 is what happens otherwise).
+func (t *tokens) storeCache(ctx context.Context, tok Token) {
+	if t.cache == nil {
+		return
+	}
+	sealed, err := t.seal.seal(tok)
+	if err != nil {
+		return
+	}
+	_ = t.cache.StoreToken(ctx, t.key, sealed, tok.ExpiresAt)
+}
+
+// tokenResponse is the body of /cgi-bin/token and /cgi-bin/stable_token.
+type tokenResponse struct {
+	status
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+func (r tokenResponse) token(op string, now time.Time) (Token, error) {
+	if r.Errcode != 0 {
+		return Token{}, apiError(op, r.Errcode, r.Errmsg)
+	}
+	if r.AccessToken == "" || r.ExpiresIn <= 0 {
+		return Token{}, &RequestError{Op: op, Err: fmt.Errorf("response without access_token or expires_in")}
+	}
+	return Token{Value: r.AccessToken, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+}
