@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+)
+
+// importChunk is how many rows one import transaction holds: large enough
+// that the commit cost vanishes, small enough that a killed import loses
+// little and memory stays flat.
+const importChunk = 10000
+
+// Importer streams recipients into a batch in status importing. Rows are
+// committed in chunks; Finish marks duplicate openids skipped and the batch
+// ready. An import that dies is redone from the start by NewImporter.
+type Importer struct {
+	d     *DB
+	batch Batch
+	tx    *sql.Tx
+	stmt  *sql.Stmt
+	n     int   // rows in the open transaction
+	total int64 // rows added
+	buf   []byte
+}
+
+// NewImporter starts (or restarts) the import of batch b: rows left by an
+// earlier, interrupted import are deleted first.
+func (d *DB) NewImporter(ctx context.Context, b Batch) (*Importer, error) {
+	if _, err := d.db.ExecContext(ctx, `DELETE FROM recipients WHERE batch_id = ?`, b.ID); err != nil {
+		return nil, fmt.Errorf("import %s: %w", b.Name, err)
+	}
+	return &Importer{d: d, batch: b}, nil
+}
+
+// ClientMsgID is the client_msg_id of a batch's recipient: the batch's
+// random nonce and the input line. It is the same on every attempt, so
+// WeChat's dedup recognises a resend, and at most 64 ASCII bytes.
+func ClientMsgID(nonce string, line int64) string {
+	return "ms-" + nonce + "-" + strconv.FormatInt(line, 10)
+}
+
+// Add appends one recipient. vars is the JSON object of its variables.
+func (im *Importer) Add(ctx context.Context, line int64, openid string, vars []byte) error {
+	if im.tx == nil {
+		tx, err := im.d.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", im.batch.Name, err)
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id)
+			VALUES (?, ?, ?, ?, 'pending', ?)`)
+		if err != nil {
+			tx.Rollback()
+			return fmt.Errorf("import %s: %w", im.batch.Name, err)
+		}
+		im.tx, im.stmt = tx, stmt
+	}
+	if _, err := im.stmt.ExecContext(ctx, im.batch.ID, line, openid, vars, ClientMsgID(im.batch.Nonce, line)); err != nil {
+		return fmt.Errorf("import %s line %d: %w", im.batch.Name, line, err)
+	}
+	im.total++
+	if im.n++; im.n >= importChunk {
+		return im.commit()
+	}
+	return nil
+}
+
+func (im *Importer) commit() error {
+	if im.tx == nil {
+		return nil
+	}
+	im.stmt.Close()
+	err := im.tx.Commit()
+	im.tx, im.stmt, im.n = nil, nil, 0
+	if err != nil {
+		return fmt.Errorf("import %s: %w", im.batch.Name, err)
+	}
+	return nil
+}
+
+// Abort rolls back the open chunk. The caller deletes the batch if the
+// input was rejected.
+func (im *Importer) Abort() {
+	if im.tx != nil {
+		im.stmt.Close()
+		im.tx.Rollback()
+		im.tx, im.stmt = nil, nil
+	}
+}
+
+// Duplicate is a recipient skipped because its openid appeared earlier.
+type Duplicate struct {
+	Line, FirstLine int64
+	OpenID          string
+}
+
+// ImportResult summarises a finished import.
+type ImportResult struct {
+	Total      int64
+	Duplicates int64
+	// FirstDuplicates holds up to 20 of them, in line order, for the report.
+	FirstDuplicates []Duplicate
+}
+
+// Finish commits the last chunk, marks every repeated openid skipped (the
+// first occurrence is the one sent), and sets the batch ready.
+func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
+	if err := im.commit(); err != nil {
+		return ImportResult{}, err
+	}
+	d, id := im.d, im.batch.ID
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
+	}
+	defer tx.Rollback()
+	// The window function finds each openid's first line in one sort, in
+	// constant Go memory however many recipients there are.
+	_, err = tx.ExecContext(ctx, `UPDATE recipients SET state = 'skipped',
+			errmsg = 'duplicate openid (first on line ' || f.first || ')'
+		FROM (SELECT line, MIN(line) OVER (PARTITION BY openid) AS first
+		      FROM recipients WHERE batch_id = ?) AS f
+		WHERE recipients.batch_id = ? AND recipients.line = f.line AND f.line <> f.first`, id, id)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("import %s: mark duplicates: %w", im.batch.Name, err)
+	}
+	res := ImportResult{Total: im.total}
+	rows, err := tx.QueryContext(ctx, `SELECT line, openid, first FROM
+		(SELECT line, openid, MIN(line) OVER (PARTITION BY openid) AS first FROM recipients WHERE batch_id = ?)
+		WHERE line <> first ORDER BY line LIMIT 20`, id)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
+	}
+	for rows.Next() {
+		var dup Duplicate
+		if err := rows.Scan(&dup.Line, &dup.OpenID, &dup.FirstLine); err != nil {
+			rows.Close()
+			return ImportResult{}, err
+		}
+		res.FirstDuplicates = append(res.FirstDuplicates, dup)
+	}
+	rows.Close()
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state = 'skipped'`, id).
+		Scan(&res.Duplicates); err != nil {
+		return ImportResult{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE batches SET status = ?, total = ?, updated_at = ? WHERE id = ?`,
+		StatusReady, im.total, d.nowMS(), id); err != nil {
+		return ImportResult{}, err
+	}
+	return res, tx.Commit()
+}

@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrLockLost is returned by a Ledger whose batch lock was taken over by
+// another process: it must stop sending at once.
+var ErrLockLost = errors.New("batch lock lost to another process")
+
+// heartbeat is how often a Ledger proves its process is alive.
+const heartbeat = 5 * time.Second
+
+// maxGroup bounds how many changes one transaction commits.
+const maxGroup = 1024
+
+// Outcome is the result of one recipient's send.
+type Outcome struct {
+	Line    int64
+	State   string // sent, failed, unknown, or pending (released unsent) or inflight (left for the resume rule)
+	Errcode int
+	Errmsg  string
+	MsgID   int64
+	At      time.Time
+}
+
+type ledgerOp struct {
+	begin   bool // mark inflight (synchronous) rather than record an outcome
+	line    int64
+	at      time.Time
+	outcome Outcome
+	ack     chan error // nil for asynchronous outcomes
+}
+
+// Ledger is the write side of one batch while it is being sent. A single
+// goroutine owns every write and commits whatever has queued up in one
+// transaction, so the cost of a commit is shared by all the sends waiting on
+// it. Begin returns only once the row is durably inflight; Finish queues the
+// outcome and returns at once (a crash before its commit leaves the row
+// inflight, which the resume rule handles).
+type Ledger struct {
+	d       *DB
+	batchID int64
+	owner   string
+
+	ops    chan ledgerOp
+	closed chan struct{}
+	done   chan struct{}
+	err    error // first write error; set by the writer before done closes
+}
+
+// OpenLedger starts the writer for batch batchID held by owner. Writes use
+// a context detached from ctx's cancellation: outcomes must reach the disk
+// even while the run is being interrupted. Close stops it.
+func (d *DB) OpenLedger(ctx context.Context, batchID int64, owner string) *Ledger {
+	l := &Ledger{d: d, batchID: batchID, owner: owner,
+		ops: make(chan ledgerOp, maxGroup), closed: make(chan struct{}), done: make(chan struct{})}
+	go l.run(context.WithoutCancel(ctx))
+	return l
+}
+
+// Begin durably marks line inflight: attempts+1, the attempt time, and the
+// first attempt time if this is the first. It blocks until committed.
+func (l *Ledger) Begin(ctx context.Context, line int64, at time.Time) error {
+	ack := make(chan error, 1)
+	select {
+	case l.ops <- ledgerOp{begin: true, line: line, at: at, ack: ack}:
+	case <-l.done:
+		return l.failure()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	select {
+	case err := <-ack:
+		return err
+	case <-l.done:
+		return l.failure()
+	}
+}
+
+// Finish queues an outcome. Write errors surface from later calls and Close.
+func (l *Ledger) Finish(o Outcome) {
+	select {
+	case l.ops <- ledgerOp{line: o.Line, outcome: o}:
+	case <-l.done:
+	}
+}
+
+// Close commits everything queued and stops the writer. It returns the
+// first write error, if any.
+func (l *Ledger) Close() error {
+	select {
+	case <-l.closed:
+	default:
+		close(l.closed)
+	}
+	<-l.done
+	return l.err
+}
+
+func (l *Ledger) failure() error {
+	if l.err != nil {
+		return l.err
+	}
+	return errors.New("ledger closed")
+}
+
+func (l *Ledger) run(ctx context.Context) {
+	defer close(l.done)
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	group := make([]ledgerOp, 0, maxGroup)
+	for {
+		select {
+		case op := <-l.ops:
+			group = append(group[:0], op)
+		collect:
+			for len(group) < maxGroup {
+				select {
+				case op := <-l.ops:
+					group = append(group, op)
+				default:
+					break collect
+				}
+			}
+			if err := l.commit(ctx, group, false); err != nil {
+				l.fail(err, group)
+				return
+			}
+		case <-tick.C:
+			if err := l.commit(ctx, nil, true); err != nil {
+				l.fail(err, nil)
+				return
+			}
+		case <-l.closed:
+			// Drain what is queued; nobody sends after Close.
+			group = group[:0]
+			for len(l.ops) > 0 {
+				group = append(group, <-l.ops)
+			}
+			if len(group) > 0 {
+				if err := l.commit(ctx, group, false); err != nil {
+					l.fail(err, group)
+				}
+			}
+			return
+		}
+	}
+}
+
+func (l *Ledger) fail(err error, group []ledgerOp) {
+	l.err = err
+	for _, op := range group {
+		if op.ack != nil {
+			op.ack <- err
+		}
+	}
+}
+
+// commit writes group in one transaction and, with beat, proves the lock is
+// still ours. Acks are sent only after the commit.
+func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) error {
+	tx, err := l.d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	now := l.d.nowMS()
+	if beat || len(group) > 0 {
+		res, err := tx.ExecContext(ctx, `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`,
+			now, now, l.batchID, l.owner)
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrLockLost
+		}
+	}
+	var begin, finish *sql.Stmt
+	for _, op := range group {
+		if op.begin {
+			if begin == nil {
+				if begin, err = tx.PrepareContext(ctx, `UPDATE recipients SET state = 'inflight', attempts = attempts + 1,
+					first_attempt_at = COALESCE(first_attempt_at, ?1), last_attempt_at = ?1
+					WHERE batch_id = ?2 AND line = ?3`); err != nil {
+					return fmt.Errorf("ledger: %w", err)
+				}
+				defer begin.Close()
+			}
+			_, err = begin.ExecContext(ctx, op.at.UnixMilli(), l.batchID, op.line)
+		} else {
+			if finish == nil {
+				if finish, err = tx.PrepareContext(ctx, `UPDATE recipients SET state = ?1, errcode = ?2, errmsg = ?3,
+					msgid = ?4, done_at = ?5 WHERE batch_id = ?6 AND line = ?7`); err != nil {
+					return fmt.Errorf("ledger: %w", err)
+				}
+				defer finish.Close()
+			}
+			o := op.outcome
+			_, err = finish.ExecContext(ctx, o.State, nullInt(int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed),
+				nullStr(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o), l.batchID, o.Line)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger line %d: %w", op.line, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	for _, op := range group {
+		if op.ack != nil {
+			op.ack <- nil
+		}
+	}
+	return nil
+}
+
+// doneAt stamps final states; released rows have no completion time.
+func doneAt(o Outcome) sql.NullInt64 {
+	switch o.State {
+	case StateSent, StateFailed, StateUnknown:
+		return sql.NullInt64{Int64: o.At.UnixMilli(), Valid: true}
+	}
+	return sql.NullInt64{}
+}
+
+func nullInt(v int64, valid bool) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: valid} }
+
+func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
