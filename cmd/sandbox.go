@@ -1,0 +1,302 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/megasend/megasend/wechat/wechattest"
+)
+
+// Flags of megasend sandbox. Scripts depend on these names.
+const (
+	flgSandboxAddr        = "addr"
+	flgSandboxAppID       = "app-id"
+	flgSandboxAppSecret   = "app-secret"
+	flgSandboxLatency     = "latency"
+	flgSandboxDeliveries  = "deliveries"
+	flgSandboxTemplateIDs = "template-ids"
+	flgSandboxQuota       = "quota"
+	flgSandboxTokenTTL    = "token-ttl"
+	flgSandboxFailRate    = "fail-rate"
+	flgSandboxUnfollowed  = "unfollowed"
+	flgSandboxDedupWindow = "dedup-window"
+	flgSandboxFollowers   = "followers"
+	flgSandboxSeed        = "seed"
+)
+
+// sandboxShutdownGrace bounds how long a stopping sandbox waits for
+// requests in flight.
+const sandboxShutdownGrace = 5 * time.Second
+
+// sandboxOptions are the parsed flags of megasend sandbox.
+type sandboxOptions struct {
+	addr        string
+	appID       string
+	appSecret   string
+	latency     string
+	deliveries  string
+	templateIDs string
+	quota       int
+	tokenTTL    time.Duration
+	failRate    float64
+	unfollowed  string
+	dedupWindow time.Duration
+	followers   int
+	seed        int64
+}
+
+func (a *app) sandboxCommand() *cli.Command {
+	var o sandboxOptions
+	return &cli.Command{
+		Name:  "sandbox",
+		Usage: "serve a simulated WeChat API (tokens, template sends, quota, faults)",
+		UsageText: `megasend sandbox [--addr HOST:PORT] [--latency D|MIN-MAX] [--deliveries FILE] [options]
+
+Prints "url: ...", "app_id: ..." and "app_secret: ..." on stdout, one per line,
+then serves until interrupted. Point api_base (or MEGASEND_API_BASE) at the url.
+GET /sandbox/stats and POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/reset,
+/sandbox/fail?code=N&n=K drive it from scripts.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flgSandboxAddr, Value: "127.0.0.1:8080", Usage: "listen on `HOST:PORT` (port 0 picks one)", Destination: &o.addr},
+			&cli.StringFlag{Name: flgSandboxAppID, Value: wechattest.DefaultAppID, Usage: "the `APPID` the sandbox accepts", Destination: &o.appID},
+			&cli.StringFlag{Name: flgSandboxAppSecret, Value: wechattest.DefaultAppSecret, Usage: "the `SECRET` the sandbox accepts (its own, not a real one)", Destination: &o.appSecret},
+			&cli.StringFlag{Name: flgSandboxLatency, Usage: "answer after `D` (20ms), or a uniform MIN-MAX (5ms-50ms)", Destination: &o.latency},
+			&cli.StringFlag{Name: flgSandboxDeliveries, Usage: "append one JSON line per delivered message to `FILE`", Destination: &o.deliveries},
+			&cli.StringFlag{Name: flgSandboxTemplateIDs, Usage: "also accept these template `ID,...` (any: every id)", Destination: &o.templateIDs},
+			&cli.IntFlag{Name: flgSandboxQuota, Value: 100000, Usage: "daily template/send quota `N`", Destination: &o.quota},
+			&cli.DurationFlag{Name: flgSandboxTokenTTL, Value: 7200 * time.Second, Usage: "access token lifetime `D`", Destination: &o.tokenTTL},
+			&cli.Float64Flag{Name: flgSandboxFailRate, Usage: "fraction `P` of sends answered -1 system error", Destination: &o.failRate},
+			&cli.StringFlag{Name: flgSandboxUnfollowed, Usage: "openids answered 43004, one per line in `FILE`", Destination: &o.unfollowed},
+			&cli.DurationFlag{Name: flgSandboxDedupWindow, Value: 10 * time.Minute, Usage: "client_msg_id dedup window `D` (0 disables)", Destination: &o.dedupWindow},
+			&cli.IntFlag{Name: flgSandboxFollowers, Value: 25000, Usage: "`N` synthetic followers served by user/get", Destination: &o.followers},
+			&cli.Int64Flag{Name: flgSandboxSeed, Usage: "random `SEED` for reproducible runs (0: from the clock)", Destination: &o.seed},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("sandbox: unexpected argument %q", c.Args().First())
+			}
+			simOpts, err := o.simOptions()
+			if err != nil {
+				return err
+			}
+			kill := a.kill
+			if kill == nil {
+				kill = context.WithoutCancel(c.Context)
+			}
+			return runSandbox(c.Context, kill, o, simOpts, a.streams.Out, a.log)
+		},
+	}
+}
+
+// simOptions turns the flags into the simulator's options, reading the
+// unfollowed file. Bad values are usage errors.
+func (o sandboxOptions) simOptions() (wechattest.Options, error) {
+	var opts wechattest.Options
+	if o.appID == "" || o.appSecret == "" {
+		return opts, usageErrorf("--%s and --%s must not be empty", flgSandboxAppID, flgSandboxAppSecret)
+	}
+	opts.AppID, opts.AppSecret = o.appID, o.appSecret
+
+	var err error
+	if opts.Latency, opts.LatencyMax, err = parseLatency(o.latency); err != nil {
+		return opts, usageErrorf("--%s: %w", flgSandboxLatency, err)
+	}
+	// In Options zero means "the default"; on the command line 0 means 0.
+	switch {
+	case o.quota < 0:
+		return opts, usageErrorf("--%s: want 0 or more, got %d", flgSandboxQuota, o.quota)
+	case o.quota == 0:
+		opts.Quota = -1
+	default:
+		opts.Quota = o.quota
+	}
+	switch {
+	case o.followers < 0:
+		return opts, usageErrorf("--%s: want 0 or more, got %d", flgSandboxFollowers, o.followers)
+	case o.followers == 0:
+		opts.Followers = -1
+	default:
+		opts.Followers = o.followers
+	}
+	switch {
+	case o.dedupWindow < 0:
+		return opts, usageErrorf("--%s: want 0 or more, got %v", flgSandboxDedupWindow, o.dedupWindow)
+	case o.dedupWindow == 0:
+		opts.DedupWindow = -1
+	default:
+		opts.DedupWindow = o.dedupWindow
+	}
+	if o.tokenTTL <= 0 {
+		return opts, usageErrorf("--%s: want a positive duration, got %v", flgSandboxTokenTTL, o.tokenTTL)
+	}
+	opts.TokenTTL = o.tokenTTL
+	if o.failRate < 0 || o.failRate > 1 {
+		return opts, usageErrorf("--%s: want a fraction from 0 to 1, got %v", flgSandboxFailRate, o.failRate)
+	}
+	opts.FailRate = o.failRate
+	opts.TemplateIDs = splitList(o.templateIDs)
+	opts.Seed = o.seed
+
+	if o.unfollowed != "" {
+		f, err := os.Open(o.unfollowed)
+		if err != nil {
+			return opts, usageErrorf("--%s: %w", flgSandboxUnfollowed, err)
+		}
+		defer f.Close()
+		if opts.Unfollowed, err = readOpenIDs(f); err != nil {
+			return opts, usageErrorf("--%s %s: %w", flgSandboxUnfollowed, o.unfollowed, err)
+		}
+	}
+	return opts, nil
+}
+
+// parseLatency parses "20ms" (fixed) or "5ms-50ms" (uniform jitter) into
+// the simulator's Latency and LatencyMax. "" means none.
+func parseLatency(s string) (min, max time.Duration, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, 0, nil
+	}
+	lo, hi, ranged := strings.Cut(s, "-")
+	if min, err = time.ParseDuration(strings.TrimSpace(lo)); err != nil {
+		return 0, 0, fmt.Errorf("want D or MIN-MAX such as 20ms or 5ms-50ms: %w", err)
+	}
+	max = min
+	if ranged {
+		if max, err = time.ParseDuration(strings.TrimSpace(hi)); err != nil {
+			return 0, 0, fmt.Errorf("want D or MIN-MAX such as 20ms or 5ms-50ms: %w", err)
+		}
+	}
+	switch {
+	case min < 0:
+		return 0, 0, fmt.Errorf("negative latency %v", min)
+	case max < min:
+		return 0, 0, fmt.Errorf("range %v-%v ends before it starts", min, max)
+	}
+	return min, max, nil
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// readOpenIDs reads one openid per line; blank lines and lines starting
+// with # are skipped. A line that cannot be an openid (WeChat's are 28
+// characters of A-Z a-z 0-9 _ -) is an error naming its line number, since
+// it would silently never match.
+func readOpenIDs(r io.Reader) ([]string, error) {
+	var ids []string
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\uFEFF")
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !isOpenID(line) {
+			return nil, fmt.Errorf("line %d: %q is not an openid", n, line)
+		}
+		ids = append(ids, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	return ids, nil
+}
+
+// isOpenID reports whether s has the shape of a WeChat openid.
+func isOpenID(s string) bool {
+	if len(s) != 28 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// runSandbox serves the simulator on o.addr until ctx is cancelled, then
+// shuts down, giving requests in flight a few seconds (none if kill is
+// cancelled first). It prints the url and credentials on out, one
+// "key: value" per line, once it is listening.
+func runSandbox(ctx, kill context.Context, o sandboxOptions, opts wechattest.Options, out io.Writer, log *slog.Logger) error {
+	if o.deliveries != "" {
+		f, err := os.OpenFile(o.deliveries, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return usageErrorf("--%s: %w", flgSandboxDeliveries, err)
+		}
+		defer f.Close()
+		opts.Deliveries = f
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	sim := wechattest.New(opts)
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	_, err = fmt.Fprintf(out, "url: %s\napp_id: %s\napp_secret: %s\n", listenURL(ln.Addr()), opts.AppID, opts.AppSecret)
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("sandbox: %w", err)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("sandbox: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sim.Close() // release stalled answers, so shutdown does not wait for them
+	shutdownCtx, cancel := context.WithTimeout(kill, sandboxShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("sandbox: serve: %w", err)
+	}
+	st := sim.Stats()
+	log.Info("sandbox stopped", "requests", st.Requests, "accepted", st.Accepted,
+		"deduplicated", st.Deduplicated, "quota_used", st.QuotaUsed)
+	return nil
+}
+
+// listenURL is the base URL clients use for addr: an unspecified host
+// (":8080", "0.0.0.0:8080") is reached through loopback.
+func listenURL(addr net.Addr) string {
+	host, port := "127.0.0.1", ""
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+		if !tcp.IP.IsUnspecified() {
+			host = tcp.IP.String()
+		}
+	} else if h, p, err := net.SplitHostPort(addr.String()); err == nil {
+		host, port = h, p
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,41 @@
+// Package wechattest is a faithful simulation of the WeChat Official Account
+// server API, the way net/http/httptest serves net/http: every test of
+// megasend and every --sandbox run talks to it instead of api.weixin.qq.com.
+//
+// Faithful means it answers like WeChat, not "always ok": HTTP 200 with a
+// JSON errcode for every API error, errmsg carrying a "rid: …" suffix, the
+// odd "Content-Type: application/json; encoding=utf-8", classic tokens
+// superseded by the next fetch (with a grace period), stable tokens that are
+// reused until five minutes before expiry, msgid values above 2^53, the
+// (openid, client_msg_id) dedup window, the daily template quota and the
+// 2023 category value rules (47003). The facts come from the project's
+// reference notes on the WeChat API (shared/reference/wechat-api.md).
+//
+// On top of that it can misbehave on demand, through knobs on *Sim that are
+// safe to call while traffic flows: revoke or expire every token, fail the
+// next sends with any errcode, answer HTTP 5xx or an HTML page, deliver a
+// message and then drop the connection or hold the answer past the client's
+// timeout (the ambiguous cases), add latency, exhaust the quota, or consult a
+// hook for every send.
+//
+// Endpoints served:
+//
+//	GET  /cgi-bin/token                               classic token
+//	POST /cgi-bin/stable_token                        stable token
+//	POST /cgi-bin/message/template/send               template message
+//	GET  /cgi-bin/template/get_all_private_template   template list
+//	POST /cgi-bin/openapi/quota/get                   quota query
+//	GET  /cgi-bin/user/get                            follower list
+//	POST /cgi-bin/user/tag/get                        followers by tag
+//	GET  /cgi-bin/tags/get                            tag list
+//	GET  /sandbox/stats, /sandbox/deliveries          inspection (not WeChat)
+//	POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/reset,
+//	     /sandbox/quota?n=N, /sandbox/fail?code=N&n=K  fault control (not WeChat)
+//
+// Any other path answers errcode 48001 "api unauthorized", which is what
+// WeChat says for an API the account may not call; a 404 would never come
+// from the real platform, so a client must not learn to expect one.
+//
+// Daily counters (template quota, token fetches, forced refreshes) roll over
+// at midnight China Standard Time (UTC+8), when WeChat's do.
+package wechattest

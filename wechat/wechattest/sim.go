@@ -1,0 +1,187 @@
+package wechattest
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Sim is the simulated WeChat API as an http.Handler. All its state lives
+// inside it; it is safe for concurrent use, and every knob may be turned
+// while requests are being served. Create one with New, or NewServer for one
+// already listening.
+type Sim struct {
+	opts Options // defaults applied; read-only after New
+
+	// Read-only after New.
+	templates   map[string]TemplateInfo
+	anyTemplate bool
+	unfollowed  map[string]bool
+
+	followersOnce sync.Once
+	followers     *followerSet
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close: held answers are released
+
+	mu  sync.Mutex // guards everything below
+	rng *rand.Rand
+
+	tokens        map[string]*token
+	classicLatest *token // the classic token the next /cgi-bin/token supersedes
+	stableCur     *token // the stable token normal mode hands out
+	lastForce     time.Time
+
+	day              string // CST date the daily counters belong to
+	tokenCallsToday  int
+	stableCallsToday int
+	forcesToday      int
+	quota            int
+	quotaUsed        int
+
+	latencyMin, latencyMax time.Duration
+	failRate               float64
+	hook                   func(SendRequest) *Fault
+	faults                 []queuedFault
+	revokeAt               []int64
+
+	sendSeq    int64 // template/send requests so far
+	nextMsgID  int64
+	dedup      dedupTable
+	deliveries []Delivery
+	stats      Stats
+}
+
+// msgIDBase is where msgids start: a real one seen in the wild, above 2^53 so
+// that a client decoding it through float64 loses digits and fails tests.
+const msgIDBase = 3557254367693750277
+
+// New returns a simulator configured by opts (zero fields take the defaults
+// documented on Options). It does not listen; serve it with net/http or use
+// NewServer.
+func New(opts Options) *Sim {
+	opts = opts.withDefaults()
+	s := &Sim{
+		opts:       opts,
+		templates:  make(map[string]TemplateInfo),
+		unfollowed: make(map[string]bool),
+		closed:     make(chan struct{}),
+		rng:        rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
+		tokens:     make(map[string]*token),
+		quota:      opts.Quota,
+		latencyMin: opts.Latency,
+		latencyMax: opts.LatencyMax,
+		failRate:   opts.FailRate,
+		stats: Stats{
+			Rejected: make(map[int]int64),
+			Calls:    make(map[string]int64),
+		},
+	}
+	for _, t := range DefaultTemplates() {
+		s.templates[t.TemplateID] = t
+	}
+	for _, id := range opts.TemplateIDs {
+		switch {
+		case id == "any":
+			s.anyTemplate = true
+		case id != "":
+			if _, ok := s.templates[id]; !ok {
+				s.templates[id] = extraTemplate(id)
+			}
+		}
+	}
+	for _, id := range opts.Unfollowed {
+		s.unfollowed[id] = true
+	}
+	s.nextMsgID = msgIDBase + s.rng.Int64N(1<<20)
+	s.day = chinaDay(opts.Now())
+	return s
+}
+
+// ServeHTTP answers one request as WeChat would. Unknown paths answer
+// errcode 48001; /sandbox/ paths are the simulator's own control endpoints.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/sandbox/") {
+		s.serveControl(w, r)
+		return
+	}
+	s.mu.Lock()
+	s.stats.Calls[path]++
+	delay := s.latencyLocked()
+	s.mu.Unlock()
+	if !s.wait(r.Context(), delay) {
+		return // the client gave up while the request was "on the wire"
+	}
+	switch path {
+	case "/cgi-bin/token":
+		s.serveToken(w, r)
+	case "/cgi-bin/stable_token":
+		s.serveStableToken(w, r)
+	case "/cgi-bin/message/template/send":
+		s.serveSend(w, r)
+	case "/cgi-bin/template/get_all_private_template":
+		s.serveTemplates(w, r)
+	case "/cgi-bin/openapi/quota/get":
+		s.serveQuotaGet(w, r)
+	case "/cgi-bin/user/get":
+		s.serveUserGet(w, r)
+	case "/cgi-bin/user/tag/get":
+		s.serveTagGet(w, r)
+	case "/cgi-bin/tags/get":
+		s.serveTagsGet(w, r)
+	default:
+		s.writeError(w, codeAPIUnauthorized)
+	}
+}
+
+// Close releases every answer the simulator is holding (latency, StallNext)
+// and makes later delays return at once, so that an http.Server serving s
+// can shut down promptly. The Sim still answers requests after Close.
+func (s *Sim) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
+}
+
+// wait blocks for d, or until ctx is done or the Sim is closed. It returns
+// false only if ctx ended first: the caller's client has gone away.
+func (s *Sim) wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closed:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// nowLocked reads the clock and rolls the daily counters over if a new day (in
+// China) has begun. Callers hold s.mu.
+func (s *Sim) nowLocked() time.Time {
+	now := s.opts.Now()
+	if d := chinaDay(now); d != s.day {
+		s.day = d
+		s.tokenCallsToday = 0
+		s.stableCallsToday = 0
+		s.forcesToday = 0
+		s.quotaUsed = 0
+	}
+	return now
+}
+
+// chinaTime is UTC+8, where WeChat's daily limits reset at midnight. A fixed
+// zone avoids depending on the host's tzdata.
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+// chinaDay names the day t falls on in China.
+func chinaDay(t time.Time) string {
+	return t.In(chinaTime).Format(time.DateOnly)
+}

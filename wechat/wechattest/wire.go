@@ -1,0 +1,107 @@
+package wechattest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// contentType is the header WeChat really sends, "encoding=" and all.
+const contentType = "application/json; encoding=utf-8"
+
+// maxBody bounds a POST body; WeChat's own limit is not documented, and a
+// template message is a few KiB at most.
+const maxBody = 1 << 20
+
+// errBodyTooLarge is returned by readBody for a body above maxBody.
+var errBodyTooLarge = errors.New("request body too large")
+
+// apiError is the JSON of every error answer.
+type apiError struct {
+	Errcode int    `json:"errcode"`
+	Errmsg  string `json:"errmsg"`
+}
+
+// writeJSON answers HTTP 200 with v encoded the way WeChat does: raw UTF-8,
+// no HTML escaping of & < >.
+func writeJSON(w http.ResponseWriter, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only the simulator's own types reach here; failing to encode
+		// them is a bug in this package.
+		panic(fmt.Sprintf("wechattest: encode response: %v", err))
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes()) // the client may be gone; nothing to do about it
+}
+
+// writeError answers errcode code with WeChat's message for it.
+func (s *Sim) writeError(w http.ResponseWriter, code int) {
+	s.writeErrorMsg(w, code, errmsg(code))
+}
+
+// writeErrorMsg answers errcode code with msg plus a fresh rid suffix.
+func (s *Sim) writeErrorMsg(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, apiError{Errcode: code, Errmsg: msg + " rid: " + s.rid()})
+}
+
+// writeOK answers an action endpoint's success.
+func writeOK(w http.ResponseWriter) {
+	writeJSON(w, apiError{Errcode: 0, Errmsg: "ok"})
+}
+
+// rid returns a request id in WeChat's current shape, 3 groups of 8 hex
+// digits; like the real ones, the first group is the Unix time.
+func (s *Sim) rid() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("%08x-%08x-%08x", uint32(s.opts.Now().Unix()), s.rng.Uint32(), s.rng.Uint32())
+}
+
+// readBody reads a POST body up to maxBody. It returns errBodyTooLarge past
+// the limit, or the read error if the client went away.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if len(b) > maxBody {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
+// decodePOST reads and decodes a JSON object body into v, answering the
+// error itself (43002, 44002, 45002, 47001) and returning false when the
+// request cannot go on.
+func (s *Sim) decodePOST(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Method != http.MethodPost {
+		s.writeError(w, codeRequirePOST)
+		return false
+	}
+	body, err := readBody(r)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		s.writeError(w, codeContentSize)
+		return false
+	case err != nil:
+		return false // the client is gone
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		s.writeError(w, codeEmptyPostData)
+		return false
+	}
+	if body[0] != '{' || json.Unmarshal(body, v) != nil {
+		s.writeError(w, codeDataFormat)
+		return false
+	}
+	return true
+}
