@@ -1,0 +1,286 @@
+// Package sender is megasend's engine: it sends a batch's pending
+// recipients through a pool of workers behind one rate limiter, and acts on
+// each WeChat error by its class (PRODUCT.md): transient errors are retried
+// with backoff and the same client_msg_id, rate errors slow the whole batch
+// down, the daily quota and batch-fatal errors stop it, recipient errors
+// fail that recipient.
+//
+// Every state change goes through a Journal before it matters: a recipient
+// is durably inflight before its request leaves. The engine keeps no count
+// of its own that anyone needs after it returns; the ledger is the truth.
+package sender
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/megasend/megasend/store"
+)
+
+// Client sends one rendered template message. *wechat.Client implements it.
+type Client interface {
+	SendTemplateBody(ctx context.Context, body []byte) (msgid int64, err error)
+}
+
+// Source pages through a batch's pending recipients in line order.
+// *store.DB implements it.
+type Source interface {
+	Pending(ctx context.Context, batchID, after int64, limit int) ([]store.Recipient, error)
+}
+
+// Journal records state changes. *store.Ledger implements it. Begin must
+// not return before the row is durably inflight.
+type Journal interface {
+	Begin(ctx context.Context, line int64, at time.Time) error
+	Finish(o store.Outcome)
+}
+
+// Renderer turns a recipient into the request body WeChat receives.
+type Renderer interface {
+	Render(dst []byte, r *store.Recipient) ([]byte, error)
+}
+
+// Config tunes an Engine. Zero values take the defaults noted.
+type Config struct {
+	BatchID     int64
+	Concurrency int     // workers; default 32
+	Rate        float64 // messages per second; 0 = as fast as the workers go
+	// MaxAttempts bounds tries per recipient for transient errors; default 5.
+	MaxAttempts int
+	// DedupWindow is how long WeChat deduplicates a client_msg_id; default 10m.
+	// An attempt that may have been delivered is resent only inside it.
+	DedupWindow time.Duration
+	// MaxErrors pauses the batch when recipients fail too often.
+	MaxErrors Threshold
+	// DrainTimeout bounds how long in-flight sends may take after a stop;
+	// default 15s.
+	DrainTimeout time.Duration
+	// Backoff is the first retry delay, doubled each attempt; default 500ms.
+	Backoff time.Duration
+	// Abort, when cancelled, ends in-flight requests at once (a second
+	// signal). Nil means only DrainTimeout bounds them.
+	Abort context.Context
+	Log   *slog.Logger
+	// OnEvent, if set, hears about pacing and stops as they happen.
+	OnEvent func(Event)
+}
+
+func (c *Config) defaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 32
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+	if c.DedupWindow <= 0 {
+		c.DedupWindow = 10 * time.Minute
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 15 * time.Second
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = 500 * time.Millisecond
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// resendBefore is how long after a first attempt a resend is still safe:
+// the dedup window less a tenth, so clocks and latency cannot push a resend
+// past the point where WeChat forgets the client_msg_id.
+func (c *Config) resendBefore() time.Duration { return c.DedupWindow - c.DedupWindow/10 }
+
+// Engine sends one batch. Use New, then Run once.
+type Engine struct {
+	cfg    Config
+	client Client
+	source Source
+	jour   Journal
+	render Renderer
+
+	pace   *pacer
+	errs   *errorWindow
+	state  atomic.Value // string, for progress displays
+	haltMu sync.Mutex
+	halt   *Result // the first reason to stop, or nil
+	stopCh chan struct{}
+	stats  counters
+}
+
+type counters struct{ sent, failed, unknown, released atomic.Int64 }
+
+// New returns an Engine for cfg.
+func New(cfg Config, client Client, source Source, journal Journal, render Renderer) *Engine {
+	cfg.defaults()
+	e := &Engine{cfg: cfg, client: client, source: source, jour: journal, render: render,
+		pace: newPacer(cfg.Rate), errs: newErrorWindow(cfg.MaxErrors), stopCh: make(chan struct{})}
+	e.state.Store("sending")
+	return e
+}
+
+// State describes what the engine is doing, for a progress display:
+// "sending", "waiting for rate limit (12.5/s)", "stopping".
+func (e *Engine) State() string { return e.state.Load().(string) }
+
+// Run sends every pending recipient of the batch and returns why it
+// stopped. Cancelling ctx stops taking recipients; in-flight sends finish
+// (bounded by DrainTimeout, or at once when Config.Abort is cancelled).
+func (e *Engine) Run(ctx context.Context) Result {
+	reqCtx, cancelReqs := e.requestContext(ctx)
+	defer cancelReqs()
+	stopped := func() bool {
+		select {
+		case <-ctx.Done():
+			return true
+		case <-e.stopCh:
+			return true
+		default:
+			return false
+		}
+	}
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	go func() {
+		select {
+		case <-e.stopCh:
+			cancelRun()
+		case <-runCtx.Done():
+		}
+	}()
+	recovery := e.pace.recoverLoop(runCtx, e.event)
+	defer recovery()
+
+	work := make(chan store.Recipient)
+	var wg sync.WaitGroup
+	for range e.cfg.Concurrency {
+		wg.Go(func() {
+			w := worker{e: e, reqCtx: reqCtx, runCtx: runCtx, stopped: stopped, buf: make([]byte, 0, 1024)}
+			for r := range work {
+				w.send(r)
+			}
+		})
+	}
+	err := e.dispatch(runCtx, work)
+	close(work)
+	wg.Wait()
+
+	res := Result{Sent: e.stats.sent.Load(), Failed: e.stats.failed.Load(), Unknown: e.stats.unknown.Load()}
+	e.haltMu.Lock()
+	defer e.haltMu.Unlock()
+	switch {
+	case e.halt != nil:
+		h := *e.halt
+		h.Sent, h.Failed, h.Unknown = res.Sent, res.Failed, res.Unknown
+		return h
+	case err != nil && ctx.Err() == nil:
+		res.Stop, res.Err = StopError, err
+	case ctx.Err() != nil || e.stats.released.Load() > 0:
+		res.Stop, res.Err = StopInterrupted, context.Cause(ctx)
+	}
+	return res
+}
+
+// requestContext is the context of in-flight requests: it outlives ctx by
+// DrainTimeout, and ends at once with Config.Abort.
+func (e *Engine) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	parent := context.WithoutCancel(ctx)
+	if e.cfg.Abort != nil {
+		parent = e.cfg.Abort
+	}
+	reqCtx, cancel := context.WithCancel(parent)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-e.stopCh:
+		case <-reqCtx.Done():
+			return
+		}
+		e.state.Store("stopping")
+		t := time.NewTimer(e.cfg.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-reqCtx.Done():
+		}
+	}()
+	return reqCtx, cancel
+}
+
+// dispatch feeds pending recipients to the workers in line order until
+// there are none left or the run stops.
+func (e *Engine) dispatch(ctx context.Context, work chan<- store.Recipient) error {
+	const page = 512
+	var after int64
+	for {
+		rows, err := e.source.Pending(ctx, e.cfg.BatchID, after, page)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for _, r := range rows {
+			select {
+			case work <- r:
+			case <-ctx.Done():
+				return nil
+			}
+			after = r.Line
+		}
+		if len(rows) < page {
+			return nil
+		}
+	}
+}
+
+// stop records the first reason to halt the batch and stops dispatching.
+func (e *Engine) stop(r Result) {
+	e.haltMu.Lock()
+	defer e.haltMu.Unlock()
+	if e.halt != nil {
+		return
+	}
+	e.halt = &r
+	close(e.stopCh)
+	e.event(Event{Kind: EventStop, Stop: r.Stop, Err: r.Err})
+}
+
+func (e *Engine) event(ev Event) {
+	if ev.Kind == EventPace {
+		if ev.Limit > 0 {
+			e.state.Store("waiting for rate limit")
+		} else {
+			e.state.Store("sending")
+		}
+	}
+	if e.cfg.OnEvent != nil {
+		e.cfg.OnEvent(ev)
+	}
+}
+
+// jitter returns d scaled by a random factor in [0.5, 1.5): retries from
+// many workers must not march in step.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.5 + rand.Float64()))
+}
+
+// sleep waits d, returning false if the run stopped first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+var errWindowPassed = errors.New("the dedup window passed while retrying")
