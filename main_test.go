@@ -2,11 +2,17 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/megasend/megasend/wechat/wechattest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden output in testdata/script/*.txtar")
@@ -18,7 +24,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestScript runs the end-to-end scripts in testdata/script against the real
-// binary. Each script gets its own database.
+// binary. Each script gets its own database and can start a simulated WeChat
+// API with the sandbox command, which points megasend at it through the
+// environment, as a user's configuration would.
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
@@ -33,7 +41,123 @@ func TestScript(t *testing.T) {
 			}
 			// Scripts reach the bundled examples as $TESTDATA.
 			env.Setenv("TESTDATA", filepath.Join(root, "testdata"))
+			env.Values[simKey{}] = &simHolder{}
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sandbox":       cmdSandbox,
+			"wechat":        cmdWeChat,
+			"wechat-sent":   cmdWeChatSent,
+			"wechat-unique": cmdWeChatUnique,
+		},
 	})
+}
+
+type simKey struct{}
+
+type simHolder struct{ srv *wechattest.Server }
+
+func sim(ts *testscript.TestScript) *wechattest.Server {
+	h := ts.Value(simKey{}).(*simHolder)
+	if h.srv == nil {
+		ts.Fatalf("no sandbox: run 'sandbox' first")
+	}
+	return h.srv
+}
+
+// cmdSandbox starts a simulated WeChat API for the script:
+//
+//	sandbox [quota=N] [latency=D] [dedup=D] [unfollowed=ID,...] [ttl=D]
+func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! sandbox")
+	}
+	var o wechattest.Options
+	for _, a := range args {
+		k, v, _ := strings.Cut(a, "=")
+		var err error
+		switch k {
+		case "quota":
+			o.Quota, err = strconv.Atoi(v)
+		case "latency":
+			o.Latency, err = time.ParseDuration(v)
+		case "dedup":
+			o.DedupWindow, err = time.ParseDuration(v)
+		case "ttl":
+			o.TokenTTL, err = time.ParseDuration(v)
+		case "unfollowed":
+			o.Unfollowed = strings.Split(v, ",")
+		default:
+			ts.Fatalf("sandbox: unknown option %q", a)
+		}
+		ts.Check(err)
+	}
+	srv := wechattest.NewServer(o)
+	ts.Defer(srv.Close)
+	ts.Value(simKey{}).(*simHolder).srv = srv
+	ts.Setenv("MEGASEND_API_BASE", srv.URL)
+	ts.Setenv("MEGASEND_APP_ID", wechattest.DefaultAppID)
+	ts.Setenv("MEGASEND_APP_SECRET", wechattest.DefaultAppSecret)
+}
+
+// cmdWeChat drives the sandbox's fault knobs:
+//
+//	wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N
+func cmdWeChat(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N")
+	}
+	s := sim(ts)
+	num := func(i int) int {
+		if len(args) <= i {
+			ts.Fatalf("wechat %s: missing argument", args[0])
+		}
+		n, err := strconv.Atoi(args[i])
+		ts.Check(err)
+		return n
+	}
+	switch args[0] {
+	case "fail":
+		s.FailNext(num(2), num(1))
+	case "revoke-at":
+		s.RevokeAt(int64(num(1)))
+	case "revoke":
+		s.RevokeTokens()
+	case "quota":
+		s.SetQuota(num(1))
+	case "quota-reset":
+		s.ResetQuota()
+	case "drop":
+		s.DropNext(num(1))
+	default:
+		ts.Fatalf("wechat: unknown action %q", args[0])
+	}
+}
+
+// cmdWeChatSent checks how many messages the sandbox accepted (each
+// duplicate client_msg_id counted once, as WeChat delivers it once).
+func cmdWeChatSent(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: wechat-sent N")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := len(sim(ts).Deliveries())
+	if (got == want) == neg {
+		ts.Fatalf("sandbox delivered %d messages; want %s%d", got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// cmdWeChatUnique checks that no openid was delivered twice.
+func cmdWeChatUnique(ts *testscript.TestScript, neg bool, args []string) {
+	seen := map[string]int{}
+	var dups []string
+	for _, d := range sim(ts).Deliveries() {
+		if seen[d.OpenID]++; seen[d.OpenID] == 2 {
+			dups = append(dups, d.OpenID)
+		}
+	}
+	if (len(dups) == 0) == neg {
+		ts.Fatalf("duplicate deliveries: %s", fmt.Sprint(dups))
+	}
 }

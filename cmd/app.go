@@ -112,6 +112,9 @@ func (a *app) cli() *cli.App {
 // commands lists every command explicitly; nothing registers itself.
 func (a *app) commands() []*cli.Command {
 	cmds := []*cli.Command{
+		a.sandboxCommand(),
+		a.campaignCommand(),
+		a.templateCommand(),
 		{
 			Name:  "version",
 			Usage: "print megasend's version",

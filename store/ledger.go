@@ -194,8 +194,12 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) error 
 			_, err = begin.ExecContext(ctx, op.at.UnixMilli(), l.batchID, op.line)
 		} else {
 			if finish == nil {
+				// A row released to pending was refused outright: nothing was
+				// delivered, so the dedup-window clock starts afresh.
 				if finish, err = tx.PrepareContext(ctx, `UPDATE recipients SET state = ?1, errcode = ?2, errmsg = ?3,
-					msgid = ?4, done_at = ?5 WHERE batch_id = ?6 AND line = ?7`); err != nil {
+					msgid = ?4, done_at = ?5,
+					first_attempt_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE first_attempt_at END
+					WHERE batch_id = ?6 AND line = ?7`); err != nil {
 					return fmt.Errorf("ledger: %w", err)
 				}
 				defer finish.Close()

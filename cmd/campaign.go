@@ -1,0 +1,320 @@
+package cmd
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/megasend/megasend/sender"
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/template"
+)
+
+// campaignOptions are the parsed flags of megasend campaign.
+type campaignOptions struct {
+	template     string
+	users        string
+	batch        string
+	resume       string
+	rate         float64
+	concurrency  int
+	dryRun       bool
+	preview      int
+	sandbox      bool
+	maxErrors    string
+	yes          bool
+	retryUnknown bool
+	encoding     string
+	dedupWindow  time.Duration
+}
+
+func (a *app) campaignCommand() *cli.Command {
+	var o campaignOptions
+	return &cli.Command{
+		Name:  "campaign",
+		Usage: "send a template to every recipient of a file, or resume a batch",
+		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [options]
+megasend campaign --resume NAME [--retry-unknown] [--sandbox]
+
+--template takes a key stored with 'megasend template add', or a path: an argument
+containing a / or ending in .json or .toml is a file path.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flgTemplate, Aliases: []string{"t"}, Usage: "template `KEY` or PATH", Destination: &o.template},
+			&cli.StringFlag{Name: flgUsers, Aliases: []string{"u"}, Usage: "recipients: CSV or JSONL `PATH`, - for stdin", Destination: &o.users},
+			&cli.StringFlag{Name: flgBatch, Usage: "batch `NAME` (default: template key and time); an existing batch with the same input continues", Destination: &o.batch},
+			&cli.StringFlag{Name: flgResume, Usage: "resume the batch `NAME`", Destination: &o.resume},
+			&cli.Float64Flag{Name: flgRate, Usage: "at most `N` messages per second (0: as fast as the workers go)", Destination: &o.rate},
+			&cli.IntFlag{Name: flgConcurrency, Usage: "`N` concurrent sends (default 32)", Destination: &o.concurrency},
+			&cli.BoolFlag{Name: flgDryRun, Usage: "validate, render and preflight; send nothing, record nothing", Destination: &o.dryRun},
+			&cli.IntFlag{Name: flgPreview, Usage: "print the first `N` rendered messages", Destination: &o.preview},
+			&cli.BoolFlag{Name: flgSandbox, Usage: "send to a simulated WeChat API in-process (no account needed)", Destination: &o.sandbox},
+			&cli.StringFlag{Name: flgMaxErrors, Usage: "pause when more than `N` recipients fail, or more than P% of recent ones", Destination: &o.maxErrors},
+			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation on a terminal", Destination: &o.yes},
+			&cli.BoolFlag{Name: flgRetryUnk, Usage: "with --resume: also resend recipients whose outcome is unknown", Destination: &o.retryUnknown},
+			&cli.StringFlag{Name: flgEncoding, Usage: "encoding of the users file: utf-8 or gbk", Destination: &o.encoding},
+			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
+				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("campaign: unexpected argument %q", c.Args().First())
+			}
+			return a.runCampaign(c.Context, o)
+		},
+	}
+}
+
+func (o campaignOptions) validate() error {
+	switch {
+	case o.resume != "" && (o.template != "" || o.users != ""):
+		return usageErrorf("--resume continues a batch with its own template and users; drop --template and --users")
+	case o.resume == "" && (o.template == "" || o.users == ""):
+		return usageErrorf("campaign needs --template and --users (or --resume NAME)")
+	case o.retryUnknown && o.resume == "" && o.batch == "":
+		return usageErrorf("--retry-unknown applies to an existing batch: use it with --resume NAME")
+	case o.rate < 0:
+		return usageErrorf("--rate must not be negative")
+	case o.concurrency < 0:
+		return usageErrorf("--concurrency must not be negative")
+	case o.preview < 0:
+		return usageErrorf("--preview must not be negative")
+	}
+	return nil
+}
+
+// runCampaign imports (or finds) the batch, checks the account, and sends.
+func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	threshold, err := sender.ParseThreshold(o.maxErrors)
+	if err != nil {
+		return usageError(err)
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	cr, err := a.resolveAccount(cfg)
+	if err != nil {
+		return err
+	}
+	if o.rate == 0 {
+		o.rate = cr.Rate
+	}
+	if o.concurrency == 0 {
+		o.concurrency = cr.Concurrency
+	}
+	if o.concurrency == 0 {
+		o.concurrency = 32
+	}
+	if o.dryRun {
+		return a.dryRun(ctx, o, cr)
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	owner := store.Owner(a.streams.PID, a.streams.Hostname)
+
+	b, t, err := a.prepareBatch(ctx, db, o, cr, owner)
+	if err != nil {
+		return err
+	}
+	defer db.Unlock(context.WithoutCancel(ctx), b.ID, owner)
+	return a.sendBatch(ctx, db, b, t, o, cr, threshold, owner)
+}
+
+// prepareBatch finds or creates the batch, imports its recipients if that
+// has not finished, and takes its lock.
+func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions, cr credentials, owner string) (store.Batch, *template.Template, error) {
+	if o.resume != "" {
+		b, err := db.Batch(ctx, o.resume)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Batch{}, nil, usageErrorf("no batch %q; see 'megasend batches'", o.resume)
+		}
+		if err != nil {
+			return store.Batch{}, nil, err
+		}
+		if err := db.Lock(ctx, b.ID, owner); err != nil {
+			return store.Batch{}, nil, lockError(err)
+		}
+		t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody)
+		if err != nil {
+			return store.Batch{}, nil, fmt.Errorf("batch %s: stored template: %w", b.Name, err)
+		}
+		if b.Status == store.StatusImporting {
+			b, err = a.reimport(ctx, db, b, t, o)
+		}
+		return b, t, err
+	}
+
+	t, err := a.loadTemplate(ctx, db, o.template)
+	if err != nil {
+		return store.Batch{}, nil, err
+	}
+	src, err := openSource(o.users, a.streams.In, filepath.Dir(db.Path()))
+	if err != nil {
+		return store.Batch{}, nil, err
+	}
+	defer src.cleanup()
+	if err := lintTemplate(t, a); err != nil {
+		return store.Batch{}, nil, err
+	}
+	name := o.batch
+	if name == "" {
+		name = fmt.Sprintf("%s-%s", templateKey(t.Key), time.Now().Format("20060102-150405"))
+	}
+	nb := store.NewBatch{
+		Name: name, TemplateRef: o.template, TemplateBody: t.Body(), TemplateHash: hashBytes(t.Body()),
+		SourcePath: absPath(o.users), SourceHash: src.hash, Account: cr.Name,
+	}
+	if o.users == "-" {
+		nb.SourcePath = "-"
+	}
+	b, err := db.CreateBatch(ctx, nb, owner)
+	if errors.Is(err, store.ErrExists) {
+		b, err = a.continueBatch(ctx, db, nb, owner)
+		if err != nil || b.Status != store.StatusImporting {
+			return b, t, err
+		}
+	} else if err != nil {
+		return store.Batch{}, nil, err
+	}
+	a.log.Info("importing recipients", "batch", b.Name, "users", src.display)
+	res, err := a.importBatch(ctx, db, b, t, src, o.encoding, o.preview)
+	if err != nil {
+		return store.Batch{}, nil, err
+	}
+	a.reportImport(b.Name, res)
+	b, err = db.Batch(ctx, b.Name)
+	return b, t, err
+}
+
+// continueBatch handles --batch NAME for an existing batch: the same
+// template and file continue it (a re-run cron line is safe); anything else
+// is refused, because it would mix two campaigns in one ledger.
+func (a *app) continueBatch(ctx context.Context, db *store.DB, nb store.NewBatch, owner string) (store.Batch, error) {
+	b, err := db.Batch(ctx, nb.Name)
+	if err != nil {
+		return store.Batch{}, err
+	}
+	switch {
+	case b.SourceHash != nb.SourceHash:
+		return store.Batch{}, usageErrorf("batch %s exists with a different users file (its content changed); use another --batch name, or --resume %s to continue the original",
+			b.Name, b.Name)
+	case b.TemplateHash != nb.TemplateHash:
+		return store.Batch{}, usageErrorf("batch %s exists with a different template; use another --batch name, or --resume %s to continue the original",
+			b.Name, b.Name)
+	}
+	if err := db.Lock(ctx, b.ID, owner); err != nil {
+		return store.Batch{}, lockError(err)
+	}
+	a.log.Info("continuing existing batch", "batch", b.Name, "status", b.Status)
+	return b, nil
+}
+
+// reimport finishes an import that a killed run left half done: from the
+// recorded source, if it still has the same content.
+func (a *app) reimport(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, o campaignOptions) (store.Batch, error) {
+	if b.SourcePath == "-" {
+		return store.Batch{}, usageErrorf("batch %s was interrupted while importing from stdin; run the original command again", b.Name)
+	}
+	hash, err := hashFile(b.SourcePath)
+	if err != nil || hash != b.SourceHash {
+		return store.Batch{}, usageErrorf("batch %s was interrupted while importing and %s changed or is gone; start a new batch", b.Name, b.SourcePath)
+	}
+	src := &source{path: b.SourcePath, display: b.SourcePath, hash: hash, cleanup: func() {}}
+	res, err := a.importBatch(ctx, db, b, t, src, o.encoding, o.preview)
+	if err != nil {
+		return store.Batch{}, err
+	}
+	a.reportImport(b.Name, res)
+	return db.Batch(ctx, b.Name)
+}
+
+func (a *app) reportImport(name string, res store.ImportResult) {
+	a.log.Info("imported", "batch", name, "recipients", res.Total, "duplicates_skipped", res.Duplicates)
+	for _, d := range res.FirstDuplicates {
+		a.log.Warn("duplicate openid skipped", "line", d.Line, "openid", d.OpenID, "first_line", d.FirstLine)
+	}
+	if extra := res.Duplicates - int64(len(res.FirstDuplicates)); extra > 0 {
+		a.log.Warn(fmt.Sprintf("... and %d more duplicates skipped", extra))
+	}
+}
+
+// loadTemplate resolves --template: a path (contains a separator, or ends in
+// .json or .toml) is read from disk; anything else is a key in the database.
+func (a *app) loadTemplate(ctx context.Context, db *store.DB, ref string) (*template.Template, error) {
+	if template.IsPath(ref) {
+		data, err := os.ReadFile(ref)
+		if err != nil {
+			return nil, usageErrorf("template: %w", err)
+		}
+		t, err := template.ParseFile(ref, data)
+		if err != nil {
+			return nil, usageError(err)
+		}
+		return t, nil
+	}
+	st, err := db.Template(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, usageErrorf("no template %q; see 'megasend template list' (a file path must contain / or end in .json or .toml)", ref)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.Parse(st.Key, st.Title, st.Body)
+	if err != nil {
+		return nil, usageErrorf("template %s: %w", ref, err)
+	}
+	return t, nil
+}
+
+// lintTemplate prints the template's warnings and refuses its errors.
+func lintTemplate(t *template.Template, a *app) error {
+	bad := 0
+	for _, p := range t.Lint() {
+		if p.Severity == template.Error {
+			bad++
+			fmt.Fprintf(a.streams.Err, "error: template %s: %s\n", t.Key, p)
+		} else {
+			a.log.Warn("template " + t.Key + ": " + p.String())
+		}
+	}
+	if bad > 0 {
+		return usageErrorf("template %s: %d %s; nothing was sent", t.Key, bad, plural(bad, "error"))
+	}
+	return nil
+}
+
+// templateKey is how a batch names its template: the key, or a file's base
+// name without extension.
+func templateKey(ref string) string {
+	base := filepath.Base(ref)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+func hashBytes(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// lockError says who holds the batch. It is a runtime condition (exit 1),
+// not bad input: the same command succeeds once the other process is gone.
+func lockError(err error) error {
+	var le *store.LockedError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%w; nothing was sent by this process (the batch can be resumed when it ends)", le)
+	}
+	return err
+}

@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/template"
+	"github.com/megasend/megasend/wechat"
+	"github.com/megasend/megasend/wechat/wechattest"
+)
+
+// errNoCredentials explains how to configure an account, and that the
+// sandbox needs none.
+var errNoCredentials = errors.New(`no WeChat credentials: set app_id and app_secret under [accounts.NAME] in megasend.toml
+(or MEGASEND_APP_ID and MEGASEND_APP_SECRET), or try megasend without an account: add --sandbox`)
+
+// newWeChat builds the client a command talks to: the account's, or with
+// sandbox a simulated WeChat API started in-process. The returned func
+// releases what was started.
+func (a *app) newWeChat(cr credentials, db *store.DB, sandbox bool, maxConns int) (*wechat.Client, func(), error) {
+	cfg := wechat.Config{
+		AppID: cr.AppID, AppSecret: cr.AppSecret, BaseURL: cr.APIBase, TokenSource: cr.TokenSource,
+		MaxConns: maxConns, Log: a.log,
+	}
+	if db != nil {
+		cfg.Cache = db
+	}
+	stop := func() {}
+	if sandbox {
+		srv := wechattest.NewServer(wechattest.Options{})
+		stop = srv.Close
+		cfg.AppID, cfg.AppSecret, cfg.BaseURL, cfg.TokenSource = wechattest.DefaultAppID, wechattest.DefaultAppSecret, srv.URL, ""
+		a.log.Info("sending to the in-process WeChat sandbox; nothing reaches WeChat")
+	} else if cr.AppID == "" || (cr.AppSecret == "" && !isCommandSource(cr.TokenSource)) {
+		return nil, nil, usageError(errNoCredentials)
+	}
+	c, err := wechat.New(cfg)
+	if err != nil {
+		stop()
+		return nil, nil, usageErrorf("account %s: %w", cr.Name, err)
+	}
+	return c, stop, nil
+}
+
+func isCommandSource(s string) bool { return len(s) > 8 && s[:8] == "command:" }
+
+// preflight proves, before the first send, that the token can be had, and
+// warns when the template is not listed on the account or the daily quota
+// will not cover the batch.
+func preflight(ctx context.Context, c *wechat.Client, t *template.Template, pending int64, log *slog.Logger) error {
+	if _, err := c.Token(ctx); err != nil {
+		return credentialError(err)
+	}
+	if id := t.TemplateID(); id != "" {
+		list, err := c.PrivateTemplates(ctx)
+		switch {
+		case err != nil:
+			log.Debug("cannot list the account's templates; template_id not checked", "err", err)
+		case !hasTemplate(list, id):
+			// Not a refusal: WeChat has been seen to leave category templates
+			// out of this list. A wrong id stops the batch at its first send.
+			log.Warn(fmt.Sprintf("template %s: template_id %s is not among the %d templates the account lists; if it is wrong the first send stops the batch (40037)",
+				t.Key, id, len(list)))
+		}
+	}
+	q, err := c.TemplateSendQuota(ctx)
+	switch {
+	case err != nil:
+		log.Debug("cannot read the daily quota", "err", err)
+	case q.Remain < pending:
+		log.Warn(fmt.Sprintf("daily quota: %d of %d left today; the batch will pause after about %d messages and can be resumed after midnight Beijing time",
+			q.Remain, q.DailyLimit, q.Remain))
+	}
+	return nil
+}
+
+// credentialError maps a failed token fetch: WeChat refusing the account is
+// a configuration problem (exit 2); not reaching WeChat is a runtime one.
+func credentialError(err error) error {
+	switch wechat.ClassOf(err) {
+	case wechat.ClassFatal, wechat.ClassToken:
+		meaning, advice := wechat.Describe(wechat.Errcode(err))
+		return usageErrorf("cannot get an access token: %w (%s: %s)", err, meaning, advice)
+	}
+	return fmt.Errorf("cannot get an access token: %w", err)
+}
+
+func hasTemplate(list []wechat.PrivateTemplate, id string) bool {
+	for _, p := range list {
+		if p.TemplateID == id {
+			return true
+		}
+	}
+	return false
+}

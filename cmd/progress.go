@@ -1,0 +1,105 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/megasend/megasend/sender"
+	"github.com/megasend/megasend/store"
+)
+
+// Progress reads the ledger, never an in-memory counter: what it shows is
+// what a resume would find.
+const (
+	barInterval = 500 * time.Millisecond // terminal refresh
+	logInterval = 5 * time.Second        // a log line without a terminal
+)
+
+// startProgress shows the batch's progress until the returned func is
+// called: a bar on a terminal, a log line every few seconds otherwise,
+// nothing with --quiet.
+func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, eng *sender.Engine) func() {
+	if a.quiet {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	start := time.Now()
+	c0, _ := db.Counts(ctx, b.ID)
+	done0 := c0.Sent + c0.Failed + c0.Unknown
+	total := c0.Total() - c0.Skipped
+
+	var bar *progressbar.ProgressBar
+	interval := logInterval
+	if a.streams.ErrIsTerminal {
+		interval = barInterval
+		bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(a.streams.Err),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(barInterval/2),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionSetRenderBlankState(true),
+		)
+		_ = bar.Set64(done0)
+	}
+	show := func() {
+		c, err := db.Counts(ctx, b.ID)
+		if err != nil {
+			return
+		}
+		done := c.Sent + c.Failed + c.Unknown
+		elapsed := time.Since(start).Seconds()
+		rate := float64(done-done0) / max(elapsed, 0.001)
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("sent %d · failed %d · pending %d · %.0f msg/s · %s",
+				c.Sent, c.Failed+c.Unknown, c.Pending+c.Inflight, rate, eng.State()))
+			_ = bar.Set64(done)
+			return
+		}
+		a.log.Info("progress", "batch", b.Name, "sent", c.Sent, "failed", c.Failed, "unknown", c.Unknown,
+			"pending", c.Pending+c.Inflight, "total", total, "msgs_per_s", fmt.Sprintf("%.1f", rate), "state", eng.State())
+	}
+	wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				show()
+			}
+		}
+	})
+	return func() {
+		cancel()
+		wg.Wait()
+		if bar != nil {
+			_ = bar.Exit()
+			fmt.Fprintln(a.streams.Err)
+		}
+	}
+}
+
+// logEvent turns engine events into log lines: slow-downs and stops are
+// what an operator needs to see as they happen.
+func (a *app) logEvent(ev sender.Event) {
+	switch ev.Kind {
+	case sender.EventPace:
+		if ev.Limit > 0 {
+			a.log.Warn("WeChat asked to slow down; pacing the batch", "msgs_per_s", fmt.Sprintf("%.1f", ev.Limit))
+		} else {
+			a.log.Info("back to the configured rate")
+		}
+	case sender.EventRetry:
+		a.log.Debug("retrying", "line", ev.Line, "err", ev.Err)
+	case sender.EventStop:
+		a.log.Warn("stopping the batch", "reason", ev.Stop.String(), "err", ev.Err)
+	}
+}

@@ -1,0 +1,171 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/megasend/megasend/recipient"
+	"github.com/megasend/megasend/sender"
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/template"
+	"github.com/megasend/megasend/wechat"
+)
+
+// sendBatch runs the engine over a locked, imported batch and maps how it
+// ended to the exit code.
+func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, o campaignOptions,
+	cr credentials, threshold sender.Threshold, owner string) error {
+	counts, err := db.Counts(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	if counts.Pending == 0 && counts.Inflight == 0 && !o.retryUnknown {
+		if b.Status != store.StatusDone {
+			if err := db.SetStatus(ctx, b.ID, store.StatusDone, ""); err != nil {
+				return err
+			}
+		}
+		a.log.Info("batch already finished; nothing to send", "batch", b.Name)
+		return a.finish(ctx, db, b.Name, o, sender.Result{}, 0)
+	}
+
+	client, stop, err := a.newWeChat(cr, db, o.sandbox, o.concurrency)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := preflight(ctx, client, t, counts.Pending+counts.Inflight, a.log); err != nil {
+		return err
+	}
+	cutoff := time.Now().Add(-(o.dedupWindow - o.dedupWindow/10))
+	resend, unknown, err := db.RecoverInflight(ctx, b.ID, cutoff)
+	if err != nil {
+		return err
+	}
+	if resend+unknown > 0 {
+		a.log.Warn("recovered recipients a stopped run left in flight", "resent_with_same_client_msg_id", resend, "now_unknown", unknown)
+	}
+	if o.retryUnknown {
+		n, err := db.Requeue(ctx, b.ID, false, nil, true)
+		if err != nil {
+			return err
+		}
+		a.log.Info("requeued recipients whose outcome was unknown", "count", n)
+	}
+	if err := db.SetStatus(ctx, b.ID, store.StatusRunning, ""); err != nil {
+		return err
+	}
+
+	ledger := db.OpenLedger(ctx, b.ID, owner)
+	eng := sender.New(sender.Config{
+		BatchID: b.ID, Concurrency: o.concurrency, Rate: o.rate, DedupWindow: o.dedupWindow,
+		MaxErrors: threshold, Abort: a.kill, Log: a.log, OnEvent: a.logEvent,
+	}, client, db, ledger, sender.TemplateRenderer{T: t})
+	a.log.Info("sending", "batch", b.Name, "recipients", counts.Pending+counts.Inflight, "concurrency", o.concurrency,
+		"rate", rateText(o.rate))
+	start := time.Now()
+	stopProgress := a.startProgress(ctx, db, b, eng)
+	res := eng.Run(ctx)
+	stopProgress()
+	if err := ledger.Close(); err != nil && res.Stop == sender.StopNone {
+		res = sender.Result{Stop: sender.StopError, Err: err}
+	}
+	if err := a.settle(context.WithoutCancel(ctx), db, b, t, res); err != nil {
+		return err
+	}
+	return a.finish(context.WithoutCancel(ctx), db, b.Name, o, res, time.Since(start))
+}
+
+// settle writes the batch's status from how the run ended and what the
+// ledger holds.
+func (a *app) settle(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, res sender.Result) error {
+	c, err := db.Counts(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	if res.Stop == sender.StopNone && c.Pending == 0 && c.Inflight == 0 {
+		return db.SetStatus(ctx, b.ID, store.StatusDone, "")
+	}
+	return db.SetStatus(ctx, b.ID, store.StatusPaused, pauseReason(res, t))
+}
+
+// pauseReason is the sentence the ledger keeps for a paused batch.
+func pauseReason(res sender.Result, t *template.Template) string {
+	switch res.Stop {
+	case sender.StopNone:
+		return "stopped with recipients left"
+	case sender.StopQuota:
+		return fmt.Sprintf("%s (%s); quota resets at %s", res.Stop, errText(res.Err), res.QuotaResetAt.Format("2006-01-02 15:04 MST"))
+	case sender.StopFatal:
+		_, advice := wechat.Describe(wechat.Errcode(res.Err))
+		return fmt.Sprintf("%s with template %s (template_id %s): %s; %s", res.Stop, t.Key, t.TemplateID(), errText(res.Err), advice)
+	}
+	if res.Err != nil {
+		return fmt.Sprintf("%s: %s", res.Stop, errText(res.Err))
+	}
+	return res.Stop.String()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func rateText(r float64) string {
+	if r <= 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%g/s", r)
+}
+
+// dryRun validates the template and every recipient, renders them, and
+// runs the preflight checks, without creating a batch or sending.
+func (a *app) dryRun(ctx context.Context, o campaignOptions, cr credentials) error {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t, err := a.loadTemplate(ctx, db, o.template)
+	if err != nil {
+		return err
+	}
+	if err := lintTemplate(t, a); err != nil {
+		return err
+	}
+	src, err := openSource(o.users, a.streams.In, "")
+	if err != nil {
+		return err
+	}
+	defer src.cleanup()
+	c := newChecker(t, src.display, o.preview)
+	n, err := readRows(src, o.encoding, c, func(recipient.Row) error { return nil })
+	if err != nil {
+		return err
+	}
+	c.warns.print(a.streams.Err)
+	a.printPreviews(c.previews)
+	if c.errs.count > 0 {
+		c.errs.print(a.streams.Err)
+		return c.errs.inputError(src.display)
+	}
+	client, stop, err := a.newWeChat(cr, db, o.sandbox, o.concurrency)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := preflight(ctx, client, t, n, a.log); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Out, "dry run: %d recipients in %s are valid for template %s; nothing was sent\n", n, src.display, t.Key)
+	return nil
+}
+
+func (a *app) printPreviews(bodies [][]byte) {
+	for _, b := range bodies {
+		fmt.Fprintf(a.streams.Out, "%s\n", b)
+	}
+}

@@ -1,0 +1,109 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/megasend/megasend/sender"
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/wechat"
+)
+
+// finish prints the batch's summary from the ledger and returns the error
+// that carries the exit code: 0 all sent, 3 done with failures, 4 stopped
+// and resumable (with the command that resumes it), 1 a local failure.
+func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignOptions, res sender.Result, took time.Duration) error {
+	b, err := db.Batch(ctx, name)
+	if err != nil {
+		return err
+	}
+	c, err := db.Counts(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	groups, err := db.FailureGroups(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	w := a.streams.Out
+	writeSummary(w, b, c, groups, res, took)
+
+	resume := a.resumeCommand(b.Name, o.sandbox)
+	switch res.Stop {
+	case sender.StopNone:
+	case sender.StopError:
+		fmt.Fprintf(a.streams.Err, "to resume: %s\n", resume)
+		return withCode(exitRuntime, fmt.Errorf("batch %s stopped: %w", b.Name, res.Err))
+	default:
+		fmt.Fprintf(a.streams.Err, "batch %s paused: %s\nto resume: %s\n", b.Name, b.PauseReason, resume)
+		return withCode(exitResumable, nil)
+	}
+	if c.Pending+c.Inflight > 0 {
+		fmt.Fprintf(a.streams.Err, "to resume: %s\n", resume)
+		return withCode(exitResumable, nil)
+	}
+	if c.Failed+c.Unknown > 0 {
+		fmt.Fprintf(a.streams.Err, "see the failures: megasend report %s --failed\n", b.Name)
+		return withCode(exitFailures, nil)
+	}
+	return nil
+}
+
+// writeSummary prints counts by state, then failures grouped by errcode
+// with what each means.
+func writeSummary(w io.Writer, b store.Batch, c store.Counts, groups []store.FailureGroup, res sender.Result, took time.Duration) {
+	fmt.Fprintf(w, "batch %s: %s\n", b.Name, b.Status)
+	fmt.Fprintf(w, "  sent     %8d  (accepted by WeChat)\n", c.Sent)
+	fmt.Fprintf(w, "  failed   %8d\n", c.Failed)
+	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; not resent unless asked)\n", c.Unknown)
+	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", c.Skipped)
+	fmt.Fprintf(w, "  pending  %8d\n", c.Pending+c.Inflight)
+	if n := res.Sent + res.Failed + res.Unknown; took > 0 && n > 0 {
+		fmt.Fprintf(w, "  this run: %d messages in %s (%.1f msgs/s)\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
+	}
+	if len(groups) > 0 {
+		fmt.Fprintln(w, "failures by errcode:")
+		for _, g := range groups {
+			meaning, _ := wechat.Describe(g.Errcode)
+			if meaning == "" {
+				meaning = g.Errmsg
+			}
+			fmt.Fprintf(w, "  %-7s %6d  %-8s %s\n", fmt.Sprint(g.Errcode), g.Count, g.State, meaning)
+		}
+	}
+}
+
+// resumeCommand is the exact command that continues the batch, with the
+// global flags this invocation was given.
+func (a *app) resumeCommand(name string, sandbox bool) string {
+	parts := []string{"megasend"}
+	// Values that came from the environment come from it again; only flags
+	// given on the command line are repeated.
+	for _, f := range []struct{ flag, val, env string }{
+		{flgConfig, a.configPath, envConfig},
+		{flgDB, a.dbPath, envDB},
+		{flgAccount, a.account, envAccount},
+	} {
+		if f.val != "" && f.val != a.streams.getenv(f.env) {
+			parts = append(parts, "--"+f.flag, shellQuote(f.val))
+		}
+	}
+	parts = append(parts, "campaign", "--resume", shellQuote(name))
+	if sandbox {
+		parts = append(parts, "--sandbox")
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
