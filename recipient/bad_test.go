@@ -1,0 +1,144 @@
+package recipient
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// badDir is the corpus of broken recipient files at the repository root;
+// its README says what each file is.
+var badDir = filepath.Join("..", "testdata", "bad")
+
+// longLineCSV is long_line.csv, built here rather than committed: a header,
+// a good row, one line of about 10 MB, and another good row after it.
+func longLineCSV() []byte {
+	var b bytes.Buffer
+	b.WriteString("openid,note\n")
+	b.WriteString("oLong000000000000000000000001,short\n")
+	b.WriteString("oLong000000000000000000000002,")
+	b.Write(bytes.Repeat([]byte("x"), 10<<20))
+	b.WriteString("\noLong000000000000000000000003,after\n")
+	return b.Bytes()
+}
+
+func TestBadCorpus(t *testing.T) {
+	tests := []struct {
+		name     string        // file in testdata/bad
+		generate func() []byte // builds the file instead of reading it
+		encoding string
+		want     []string // events: see events()
+	}{
+		{name: "empty.csv", want: []string{
+			"OPEN empty.csv:1: no header row (empty file)",
+		}},
+		{name: "header_only.csv", want: nil},
+		{name: "no_openid_column.csv", want: []string{
+			"OPEN no_openid_column.csv:1: no openid column",
+		}},
+		{name: "ragged.csv", want: []string{
+			`2:oRagged000000000000000000001 name="Alice" amount="12.50"`,
+			"ragged.csv:3: 2 fields, header has 3",
+			"ragged.csv:4: 4 fields, header has 3",
+			`5:oRagged000000000000000000004 name="Dave" amount="3.20"`,
+		}},
+		{name: "unterminated_quote.csv", want: []string{
+			`2:oQuote0000000000000000000001 name="Alice"`,
+			"FATAL unterminated_quote.csv:3: quoted field is never closed (still open at end of file)",
+		}},
+		{name: "invalid_utf8.csv", want: []string{
+			`2:oUtf8000000000000000000000001 name="Alice"`,
+			"invalid_utf8.csv:3: name: invalid UTF-8",
+			`4:oUtf8000000000000000000000003 name="Bob"`,
+		}},
+		{name: "gbk_without_encoding.csv", want: []string{
+			"gbk_without_encoding.csv:2: name: invalid UTF-8 (try --encoding gbk)",
+			"gbk_without_encoding.csv:3: name: invalid UTF-8 (try --encoding gbk)",
+			"gbk_without_encoding.csv:4: name: invalid UTF-8 (try --encoding gbk)",
+		}},
+		{name: "gbk_without_encoding.csv", encoding: "gbk", want: []string{
+			`2:oGbk000000000000000000000001 name="张伟" city="北京"`,
+			`3:oGbk000000000000000000000002 name="王芳" city="上海"`,
+			`4:oGbk000000000000000000000003 name="阿依古丽·买买提" city="乌鲁木齐"`,
+		}},
+		{name: "bom.csv", want: []string{
+			`2:oBom0000000000000000000000001 name="李娜"`,
+			`3:oBom0000000000000000000000002 name="Zoë"`,
+		}},
+		{name: "long_line.csv", generate: longLineCSV, want: []string{
+			`2:oLong000000000000000000000001 note="short"`,
+			"long_line.csv:3: line longer than 1048576 bytes",
+			`4:oLong000000000000000000000003 note="after"`,
+		}},
+		{name: "not_object.jsonl", want: []string{
+			`1:oJsonl000000000000000000001 name="Alice"`,
+			"not_object.jsonl:2: not a JSON object",
+			"not_object.jsonl:3: not a JSON object",
+			`5:oJsonl000000000000000000004 name="Dave"`,
+		}},
+		{name: "duplicate_openids.csv", want: []string{
+			`2:oDup00000000000000000000001 name="Alice"`,
+			`3:oDup00000000000000000000002 name="Bob"`,
+			`4:oDup00000000000000000000001 name="Alice again"`,
+		}},
+		{name: "openid_with_space.csv", want: []string{
+			`2:oSpace000000000000000000001 name="Alice"`,
+			"openid_with_space.csv:3: openid: contains a space",
+			"openid_with_space.csv:4: openid: contains a space",
+		}},
+	}
+	for _, tt := range tests {
+		name := tt.name
+		if tt.encoding != "" {
+			name += "+" + tt.encoding
+		}
+		t.Run(name, func(t *testing.T) {
+			var data []byte
+			if tt.generate != nil {
+				data = tt.generate()
+			} else {
+				var err error
+				if data, err = os.ReadFile(filepath.Join(badDir, tt.name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := read(t, string(data), Options{
+				Name:     tt.name,
+				Format:   FormatFromPath(tt.name),
+				Encoding: tt.encoding,
+			})
+			diffEvents(t, got, tt.want)
+		})
+	}
+}
+
+// TestBadCorpus_Complete keeps the table above and the directory in step.
+func TestBadCorpus_Complete(t *testing.T) {
+	entries, err := os.ReadDir(badDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"README.md": true, "gen.go": true,
+		"empty.csv": true, "header_only.csv": true, "no_openid_column.csv": true, "ragged.csv": true,
+		"unterminated_quote.csv": true, "invalid_utf8.csv": true, "gbk_without_encoding.csv": true,
+		"bom.csv": true, "not_object.jsonl": true, "duplicate_openids.csv": true, "openid_with_space.csv": true,
+	}
+	for _, e := range entries {
+		if !want[e.Name()] {
+			t.Errorf("testdata/bad/%s is not covered by TestBadCorpus", e.Name())
+		}
+		delete(want, e.Name())
+	}
+	for name := range want {
+		t.Errorf("testdata/bad/%s is missing", name)
+	}
+	readme, err := os.ReadFile(filepath.Join(badDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "long_line.csv") {
+		t.Error("README.md does not explain that long_line.csv is generated")
+	}
+}
