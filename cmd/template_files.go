@@ -1,0 +1,132 @@
+package cmd
+
+// template import and export: templates as files, in the formats of
+// template.ParseFile, one template per file.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/template"
+)
+
+// runTemplateImport parses every file before storing any, so a bad file
+// leaves the store as it was.
+func (a *app) runTemplateImport(ctx context.Context, paths []string) error {
+	files, err := templateFiles(paths)
+	if err != nil {
+		return err
+	}
+	var ts []*template.Template
+	from := map[string]string{} // key → file, to catch two files with one key
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return usageErrorf("template import: %w", err)
+		}
+		t, err := template.ParseFile(f, data)
+		if err != nil {
+			return usageErrorf("template import: %w", err)
+		}
+		if err := template.CheckKey(t.Key); err != nil {
+			return usageErrorf("template import: %s: %w (set \"key\" in the file)", f, err)
+		}
+		if prev, dup := from[t.Key]; dup {
+			return usageErrorf("template import: %s and %s both hold template %s", prev, f, t.Key)
+		}
+		from[t.Key] = f
+		ts = append(ts, t)
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, t := range ts {
+		old, err := db.Template(ctx, t.Key)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		title := pickTitle("", false, t.Title, old.Title)
+		if err := db.PutTemplate(ctx, store.Template{Key: t.Key, Title: title, Body: t.Body()}); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.streams.Out, "imported template %s from %s\n", t.Key, from[t.Key])
+		a.printLint(t.Key, from[t.Key], t.Lint())
+	}
+	return nil
+}
+
+// templateFiles expands directories into their .json and .toml files.
+func templateFiles(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, usageErrorf("template import: %w", err)
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, usageErrorf("template import: %w", err)
+		}
+		n := len(files)
+		for _, e := range entries {
+			if !e.IsDir() && template.IsPath(e.Name()) {
+				files = append(files, filepath.Join(p, e.Name()))
+			}
+		}
+		if len(files) == n {
+			return nil, usageErrorf("template import: %s has no .json or .toml files", p)
+		}
+	}
+	return files, nil
+}
+
+func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var list []store.Template
+	if key != "" {
+		st, err := getTemplate(ctx, db, key)
+		if err != nil {
+			return err
+		}
+		list = []store.Template{st}
+	} else if list, err = db.Templates(ctx); err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(a.streams.Err, "no templates to export")
+		return nil
+	}
+	if dir == "" {
+		for _, st := range list {
+			if _, err := a.streams.Out.Write(template.EncodeFile(st.Key, st.Title, st.Body)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("template export: %w", err)
+	}
+	for _, st := range list {
+		path := filepath.Join(dir, st.Key+".json")
+		if err := os.WriteFile(path, template.EncodeFile(st.Key, st.Title, st.Body), 0o644); err != nil {
+			return fmt.Errorf("template export: %w", err)
+		}
+		fmt.Fprintf(a.streams.Out, "exported template %s to %s\n", st.Key, path)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package cmd
+
+// template pull: skeletons for the WeChat account's own templates.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/template"
+)
+
+// runTemplatePull stores a skeleton for each of the account's templates
+// that no stored template sends yet. Existing templates are never changed.
+func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	cr, err := a.resolveAccount(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	stored, err := db.Templates(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]string{} // template_id → key of the stored template sending it
+	for _, st := range stored {
+		if t, err := template.Parse(st.Key, st.Title, st.Body); err == nil && t.TemplateID() != "" {
+			have[t.TemplateID()] = st.Key
+		}
+	}
+	cache := db
+	if sandbox {
+		// A sandbox lives for this process only; a token cached by an earlier
+		// one would be refused (40014) and not refreshed.
+		cache = nil
+	}
+	c, stop, err := a.newWeChat(cr, cache, sandbox, 1)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	list, err := c.PrivateTemplates(ctx)
+	if err != nil {
+		return fmt.Errorf("template pull: %w", err)
+	}
+	for _, p := range list {
+		if key, ok := have[p.TemplateID]; ok {
+			fmt.Fprintf(a.streams.Out, "kept template %s (%s): already stored\n", key, p.Title)
+			continue
+		}
+		t, body, err := template.SkeletonFromContent(p.TemplateID, p.Title, p.Content)
+		if err != nil {
+			// WeChat has been seen to list category templates without content.
+			fmt.Fprintf(a.streams.Err, "skipped %s (%s): %v\n", p.TemplateID, p.Title, err)
+			continue
+		}
+		if err := db.PutTemplate(ctx, store.Template{Key: t.Key, Title: t.Title, Body: body}); err != nil {
+			return err
+		}
+		have[p.TemplateID] = t.Key
+		fmt.Fprintf(a.streams.Out, "pulled template %s (%s): variables %s\n", t.Key, p.Title, strings.Join(t.Vars(), ", "))
+	}
+	return nil
+}

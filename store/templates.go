@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Template is a stored message template, a row of the templates table
+// (modelled on Mega-Wechat's mega_wechat_template). The store keeps Body
+// as opaque bytes; package template gives them meaning.
+type Template struct {
+	Key       string
+	Title     string
+	Body      []byte // the template JSON, byte for byte as saved
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// PutTemplate saves t under t.Key, creating it or replacing its title and
+// body. A replaced template keeps its created_at; updated_at is now. It
+// returns an error for an empty key or body.
+func (d *DB) PutTemplate(ctx context.Context, t Template) error {
+	if t.Key == "" {
+		return errors.New("put template: empty key")
+	}
+	if len(t.Body) == 0 {
+		return fmt.Errorf("put template %s: empty body", t.Key)
+	}
+	now := d.nowMS()
+	// The body is bound as a string so SQLite stores TEXT, as the schema
+	// says, and the sqlite3 shell shows it readably.
+	_, err := d.db.ExecContext(ctx, `
+		INSERT INTO templates (tmpl_key, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (tmpl_key) DO UPDATE SET title = excluded.title, body = excluded.body, updated_at = excluded.updated_at`,
+		t.Key, t.Title, string(t.Body), now, now)
+	if err != nil {
+		return fmt.Errorf("put template %s: %w", t.Key, err)
+	}
+	return nil
+}
+
+const templateColumns = `tmpl_key, title, body, created_at, updated_at`
+
+func scanTemplate(row interface{ Scan(...any) error }) (Template, error) {
+	var (
+		t                Template
+		body             string
+		created, updated int64
+	)
+	if err := row.Scan(&t.Key, &t.Title, &body, &created, &updated); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Template{}, ErrNotFound
+		}
+		return Template{}, err
+	}
+	t.Body = []byte(body)
+	t.CreatedAt = time.UnixMilli(created)
+	t.UpdatedAt = time.UnixMilli(updated)
+	return t, nil
+}
+
+// Template returns the template stored under key. It returns an error
+// wrapping ErrNotFound if there is none.
+func (d *DB) Template(ctx context.Context, key string) (Template, error) {
+	t, err := scanTemplate(d.db.QueryRowContext(ctx, `SELECT `+templateColumns+` FROM templates WHERE tmpl_key = ?`, key))
+	if err != nil {
+		return Template{}, fmt.Errorf("get template %s: %w", key, err)
+	}
+	return t, nil
+}
+
+// Templates returns every stored template, sorted by key.
+func (d *DB) Templates(ctx context.Context) ([]Template, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+templateColumns+` FROM templates ORDER BY tmpl_key`)
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	defer rows.Close()
+	var out []Template
+	for rows.Next() {
+		t, err := scanTemplate(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list templates: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteTemplate removes the template stored under key. It returns an
+// error wrapping ErrNotFound if there is none. Batches keep their own
+// snapshot of the body, so deleting a template never breaks a resume.
+func (d *DB) DeleteTemplate(ctx context.Context, key string) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM templates WHERE tmpl_key = ?`, key)
+	if err != nil {
+		return fmt.Errorf("delete template %s: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete template %s: %w", key, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("delete template %s: %w", key, ErrNotFound)
+	}
+	return nil
+}

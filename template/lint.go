@@ -1,0 +1,228 @@
+package template
+
+// Lint turns WeChat's 2023 rules (reference/wechat-api.md §2.4) into
+// problems found before anything is sent. The rules differ in what they
+// cost: first, remark, color and over-long legacy values are accepted and
+// silently stripped or cut, so they are warnings; a category value that
+// breaks its type's rule makes WeChat refuse that recipient's message with
+// 47003, so it is an error.
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Severity says whether a problem stops a campaign.
+type Severity int
+
+const (
+	// Warning: WeChat accepts the message but changes or drops content.
+	Warning Severity = iota + 1
+	// Error: WeChat would refuse the message, or the template is unusable.
+	Error
+)
+
+// String returns "warning" or "error".
+func (s Severity) String() string {
+	switch s {
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// Problem is one finding of Lint or LintRendered.
+type Problem struct {
+	Severity Severity
+	Path     string // JSON path, e.g. data.keyword1.value
+	Msg      string
+	// Line is where Lint found the problem: a line of the template's file
+	// for templates from ParseFile, else of the body; 0 when the problem
+	// has no place (a missing field, and everything LintRendered finds).
+	Line int
+}
+
+// String formats p as "warning: data.first: …".
+func (p Problem) String() string {
+	if p.Path == "" {
+		return p.Severity.String() + ": " + p.Msg
+	}
+	return p.Severity.String() + ": " + p.Path + ": " + p.Msg
+}
+
+// legacyLimit is how many characters of a legacy keyword value WeChat shows.
+const legacyLimit = 20
+
+// Lint checks what the template states for every recipient: the required
+// fields (touser, template_id, data; errors if missing), fields WeChat
+// drops or ignores since 2023 (first, remark, color, topcolor; warnings),
+// and data values written literally, which are checked as LintRendered
+// checks a recipient's values. Problems come in document order, after the
+// missing-field errors.
+func (t *Template) Lint() []Problem {
+	var ps []Problem
+	top := map[string]*node{}
+	for i := range t.nodes {
+		if n := &t.nodes[i]; len(n.path) == 1 {
+			top[n.path[0]] = n
+		}
+	}
+	ps = append(ps, checkTop(top)...)
+	hasValue := map[string]bool{}
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		if len(n.path) == 3 && n.path[0] == "data" && n.path[2] == "value" {
+			hasValue[n.path[1]] = true
+		}
+	}
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		at := func(sev Severity, msg string) {
+			ps = append(ps, Problem{Severity: sev, Path: pathString(n.path), Msg: msg, Line: n.line})
+		}
+		switch {
+		case len(n.path) == 1 && n.path[0] == "topcolor":
+			at(Warning, "WeChat ignores topcolor")
+		case len(n.path) == 2 && n.path[0] == "data":
+			key := n.path[1]
+			switch {
+			case n.kind != kindObject:
+				at(Error, `a data entry must be an object such as {"value": "…"}`)
+			case key == "first" || key == "remark":
+				at(Warning, "WeChat has dropped "+key+" since 2023-05-04; it is not shown")
+			case !hasValue[key]:
+				at(Error, "no value")
+			}
+		case len(n.path) == 3 && n.path[0] == "data" && n.path[2] == "color":
+			at(Warning, "WeChat has ignored color since 2023-05-04")
+		case len(n.path) == 3 && n.path[0] == "data" && n.path[2] == "value":
+			switch {
+			case n.kind != kindString:
+				at(Error, "the value must be a string")
+			case !n.vars:
+				for _, p := range valueProblems(n.path[1], n.text) {
+					p.Line = n.line
+					ps = append(ps, p)
+				}
+			}
+		}
+	}
+	for i := range ps {
+		if ps[i].Line > 0 {
+			ps[i].Line += t.line0
+		}
+	}
+	return ps
+}
+
+// checkTop reports missing or unusable top-level fields.
+func checkTop(top map[string]*node) []Problem {
+	var ps []Problem
+	add := func(sev Severity, path, msg string, n *node) {
+		p := Problem{Severity: sev, Path: path, Msg: msg}
+		if n != nil {
+			p.Line = n.line
+		}
+		ps = append(ps, p)
+	}
+	switch n := top["touser"]; {
+	case n == nil:
+		add(Error, "touser", `missing: it is the recipient's openid, normally "${openid}"`, nil)
+	case n.kind != kindString || !n.vars && n.text == "":
+		add(Error, "touser", `must be the recipient's openid, normally "${openid}"`, n)
+	case !n.vars:
+		add(Warning, "touser", `fixed openid: every message goes to the same user; use "${openid}"`, n)
+	}
+	switch n := top["template_id"]; {
+	case n == nil:
+		add(Error, "template_id", "missing: WeChat refuses the message with 40036", nil)
+	case n.kind != kindString || !n.vars && n.text == "":
+		add(Error, "template_id", "must be the template's id, a non-empty string", n)
+	}
+	switch n := top["data"]; {
+	case n == nil:
+		add(Error, "data", "missing: the message has no content", nil)
+	case n.kind != kindObject:
+		add(Error, "data", "must be an object of keys such as keyword1 or thing1", n)
+	}
+	return ps
+}
+
+// LintRendered checks one recipient's rendered body (from Render) against
+// the 2023 value rules: a legacy value over 20 characters or with a line
+// break is cut by WeChat (warning), and a category value that breaks its
+// type's rule is refused with 47003 (error). Only values that come from
+// placeholders are checked; Lint has reported the literal ones once.
+// A body that is not a JSON object with a data object is one error.
+func (t *Template) LintRendered(body []byte) []Problem {
+	// Entries are decoded one by one, so that a literal entry of the wrong
+	// shape, which Lint reports once, does not hide the others.
+	var msg struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return []Problem{{Severity: Error, Msg: "rendered body: " + err.Error()}}
+	}
+	var ps []Problem
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		if len(n.path) != 3 || n.path[0] != "data" || n.path[2] != "value" || !n.vars {
+			continue
+		}
+		var entry struct {
+			Value *string `json:"value"`
+		}
+		if json.Unmarshal(msg.Data[n.path[1]], &entry) == nil && entry.Value != nil {
+			ps = append(ps, valueProblems(n.path[1], *entry.Value)...)
+		}
+	}
+	return ps
+}
+
+// valueProblems checks the value of data key.
+func valueProblems(key, value string) []Problem {
+	path := "data." + key + ".value"
+	if key == "first" || key == "remark" {
+		return nil // dropped whole; Lint has said so once
+	}
+	var ps []Problem
+	if typ := CategoryOf(key); typ != "" {
+		if reason := checkValue(typ, value); reason != "" {
+			ps = append(ps, Problem{Severity: Error, Path: path,
+				Msg: fmt.Sprintf("%s value %q: %s; WeChat refuses the message with 47003", typ, value, reason)})
+		}
+	} else {
+		if i := strings.IndexAny(value, "\r\n"); i >= 0 {
+			ps = append(ps, Problem{Severity: Warning, Path: path,
+				Msg: fmt.Sprintf("line break: WeChat drops everything after it, showing %q", value[:i])})
+			value = value[:i]
+		}
+		if n := utf8.RuneCountInString(value); n > legacyLimit {
+			ps = append(ps, Problem{Severity: Warning, Path: path,
+				Msg: fmt.Sprintf("%d characters: WeChat shows only the first %d, %q", n, legacyLimit, firstRunes(value, legacyLimit))})
+		}
+	}
+	if strings.IndexFunc(value, isEmoji) >= 0 {
+		ps = append(ps, Problem{Severity: Warning, Path: path, Msg: "WeChat has removed emoji since 2023-05-04"})
+	}
+	return ps
+}
+
+// firstRunes returns the first n characters of s.
+func firstRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// isEmoji recognises the pictographic planes (😀, 🎉, flags) only: older
+// symbols such as ★ or ✓ may well survive, and a warning should not cry wolf.
+func isEmoji(r rune) bool { return 0x1F000 <= r && r <= 0x1FAFF }
