@@ -139,7 +139,7 @@ func (a *app) before(*cli.Context) error {
 	case a.verbose:
 		level = slog.LevelDebug
 	case a.quiet:
-		level = slog.LevelWarn
+		level = slog.LevelError
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var w io.Writer = a.streams.Err

@@ -107,6 +107,9 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkCredentials(cr, o.sandbox); err != nil {
+		return err
+	}
 	if o.rate == 0 {
 		o.rate = cr.Rate
 	}
@@ -280,19 +283,25 @@ func (a *app) loadTemplate(ctx context.Context, db *store.DB, ref string) (*temp
 	return t, nil
 }
 
-// lintTemplate prints the template's warnings and refuses its errors.
+// lintTemplate refuses the template's errors and sums its warnings up in
+// one line: they repeat on every run, and 'template lint' lists them.
 func lintTemplate(t *template.Template, a *app) error {
 	bad := 0
+	var warns []string
 	for _, p := range t.Lint() {
 		if p.Severity == template.Error {
 			bad++
-			fmt.Fprintf(a.streams.Err, "error: template %s: %s\n", t.Key, p)
+			fmt.Fprintf(a.streams.Err, "error: template %s: %s: %s\n", t.Key, p.Path, p.Msg)
 		} else {
-			a.log.Warn("template " + t.Key + ": " + p.String())
+			warns = append(warns, p.Path)
 		}
 	}
 	if bad > 0 {
 		return usageErrorf("template %s: %d %s; nothing was sent", t.Key, bad, plural(bad, "error"))
+	}
+	if len(warns) > 0 {
+		a.log.Warn(fmt.Sprintf("template %s: WeChat drops or ignores %s since 2023 (see megasend template lint %s)",
+			t.Key, strings.Join(warns, ", "), t.Key))
 	}
 	return nil
 }

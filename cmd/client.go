@@ -34,8 +34,8 @@ func (a *app) newWeChat(cr credentials, db *store.DB, sandbox bool, maxConns int
 		stop = srv.Close
 		cfg.AppID, cfg.AppSecret, cfg.BaseURL, cfg.TokenSource = wechattest.DefaultAppID, wechattest.DefaultAppSecret, srv.URL, ""
 		a.log.Info("sending to the in-process WeChat sandbox; nothing reaches WeChat")
-	} else if cr.AppID == "" || (cr.AppSecret == "" && !isCommandSource(cr.TokenSource)) {
-		return nil, nil, usageError(errNoCredentials)
+	} else if err := checkCredentials(cr, false); err != nil {
+		return nil, nil, err
 	}
 	c, err := wechat.New(cfg)
 	if err != nil {
@@ -43,6 +43,15 @@ func (a *app) newWeChat(cr credentials, db *store.DB, sandbox bool, maxConns int
 		return nil, nil, usageErrorf("account %s: %w", cr.Name, err)
 	}
 	return c, stop, nil
+}
+
+// checkCredentials refuses, before anything is imported, an account that
+// cannot possibly get a token.
+func checkCredentials(cr credentials, sandbox bool) error {
+	if sandbox || (cr.AppID != "" && (cr.AppSecret != "" || isCommandSource(cr.TokenSource))) {
+		return nil
+	}
+	return usageError(errNoCredentials)
 }
 
 func isCommandSource(s string) bool { return len(s) > 8 && s[:8] == "command:" }

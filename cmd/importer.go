@@ -137,6 +137,14 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 	})
 	c.warns.print(a.streams.Err)
 	a.printPreviews(c.previews)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted, not rejected: the batch stays "importing", and the same
+		// command (or --resume) imports it again from the start.
+		im.Abort()
+		fmt.Fprintf(a.streams.Err, "batch %s: interrupted while importing; run the same command again, or: %s\n",
+			b.Name, a.resumeCommand(b.Name, false))
+		return store.ImportResult{}, withCode(exitResumable, nil)
+	}
 	if err != nil || c.errs.count > 0 {
 		im.Abort()
 		if derr := db.DeleteBatch(context.WithoutCancel(ctx), b.ID); derr != nil {

@@ -30,18 +30,25 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 		return a.finish(ctx, db, b.Name, o, sender.Result{}, 0)
 	}
 
+	// A signal before the first send leaves the batch as it was: resumable.
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			return a.finish(context.WithoutCancel(ctx), db, b.Name, o, sender.Result{Stop: sender.StopInterrupted}, 0)
+		}
+		return err
+	}
 	client, stop, err := a.newWeChat(cr, db, o.sandbox, o.concurrency)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	if err := preflight(ctx, client, t, counts.Pending+counts.Inflight, a.log); err != nil {
-		return err
+		return interrupted(err)
 	}
 	cutoff := time.Now().Add(-(o.dedupWindow - o.dedupWindow/10))
 	resend, unknown, err := db.RecoverInflight(ctx, b.ID, cutoff)
 	if err != nil {
-		return err
+		return interrupted(err)
 	}
 	if resend+unknown > 0 {
 		a.log.Warn("recovered recipients a stopped run left in flight", "resent_with_same_client_msg_id", resend, "now_unknown", unknown)
@@ -49,12 +56,12 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 	if o.retryUnknown {
 		n, err := db.Requeue(ctx, b.ID, false, nil, true)
 		if err != nil {
-			return err
+			return interrupted(err)
 		}
 		a.log.Info("requeued recipients whose outcome was unknown", "count", n)
 	}
 	if err := db.SetStatus(ctx, b.ID, store.StatusRunning, ""); err != nil {
-		return err
+		return interrupted(err)
 	}
 
 	ledger := db.OpenLedger(ctx, b.ID, owner)
@@ -101,7 +108,7 @@ func pauseReason(res sender.Result, t *template.Template) string {
 		_, advice := wechat.Describe(wechat.Errcode(res.Err))
 		return fmt.Sprintf("%s with template %s (template_id %s): %s; %s", res.Stop, t.Key, t.TemplateID(), errText(res.Err), advice)
 	}
-	if res.Err != nil {
+	if res.Err != nil && res.Err.Error() != res.Stop.String() {
 		return fmt.Sprintf("%s: %s", res.Stop, errText(res.Err))
 	}
 	return res.Stop.String()
