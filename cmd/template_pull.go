@@ -37,13 +37,7 @@ func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
 			have[t.TemplateID()] = st.Key
 		}
 	}
-	cache := db
-	if sandbox {
-		// A sandbox lives for this process only; a token cached by an earlier
-		// one would be refused (40014) and not refreshed.
-		cache = nil
-	}
-	c, stop, err := a.newWeChat(cr, cache, sandbox, 1)
+	c, stop, err := a.newWeChat(cr, db, sandbox, 1)
 	if err != nil {
 		return err
 	}

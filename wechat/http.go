@@ -89,6 +89,9 @@ func (c *Client) doAt(ctx context.Context, base, op, method, path string, query 
 	if resp.StatusCode != http.StatusOK {
 		return &RequestError{Op: op, Sent: true, Status: resp.StatusCode, Err: errors.New(http.StatusText(resp.StatusCode))}
 	}
+	// Data endpoints omit errcode on success: a status left from an earlier
+	// attempt decoded into the same value must not survive into this one.
+	*out.apiStatus() = status{}
 	if err := json.Unmarshal(data, out); err != nil {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		return &RequestError{Op: op, Sent: true, Status: resp.StatusCode,
