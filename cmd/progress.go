@@ -42,7 +42,6 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(barInterval/2),
 			progressbar.OptionShowDescriptionAtLineEnd(),
 			progressbar.OptionSetRenderBlankState(true),
 		)
@@ -81,6 +80,9 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 		cancel()
 		wg.Wait()
 		if bar != nil {
+			// One last reading, so the bar ends where the ledger does.
+			ctx = context.WithoutCancel(ctx)
+			show()
 			_ = bar.Exit()
 			fmt.Fprintln(a.streams.Err)
 		}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/megasend/megasend/recipient"
@@ -60,6 +61,10 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 		}
 		a.log.Info("requeued recipients whose outcome was unknown", "count", n)
 	}
+	if !a.confirm(o, b, t, counts.Pending+counts.Inflight, cr) {
+		fmt.Fprintf(a.streams.Err, "nothing sent; the batch is kept: %s\n", a.resumeCommand(b.Name, o.sandbox))
+		return withCode(exitResumable, nil)
+	}
 	if err := db.SetStatus(ctx, b.ID, store.StatusRunning, ""); err != nil {
 		return interrupted(err)
 	}
@@ -74,10 +79,10 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 	start := time.Now()
 	stopProgress := a.startProgress(ctx, db, b, eng)
 	res := eng.Run(ctx)
-	stopProgress()
 	if err := ledger.Close(); err != nil && res.Stop == sender.StopNone {
 		res = sender.Result{Stop: sender.StopError, Err: err}
 	}
+	stopProgress() // after the ledger's last commit: the bar ends where it does
 	if err := a.settle(context.WithoutCancel(ctx), db, b, t, res); err != nil {
 		return err
 	}
@@ -175,4 +180,20 @@ func (a *app) printPreviews(bodies [][]byte) {
 	for _, b := range bodies {
 		fmt.Fprintf(a.streams.Out, "%s\n", b)
 	}
+}
+
+// confirm asks before sending when a person is at a terminal and did not
+// pass --yes. Cron and scripts have no terminal and are never asked.
+func (a *app) confirm(o campaignOptions, b store.Batch, t *template.Template, n int64, cr credentials) bool {
+	if o.yes || !a.streams.InIsTerminal || !a.streams.ErrIsTerminal || o.users == "-" {
+		return true
+	}
+	target := "account " + cr.Name
+	if o.sandbox {
+		target = "the sandbox"
+	}
+	fmt.Fprintf(a.streams.Err, "Send template %s to %d recipients (batch %s) via %s? [y/N] ", t.Key, n, b.Name, target)
+	var answer string
+	fmt.Fscanln(a.streams.In, &answer)
+	return strings.EqualFold(answer, "y") || strings.EqualFold(answer, "yes")
 }

@@ -19,6 +19,8 @@ type Streams struct {
 	// ErrIsTerminal says stderr is a terminal, which turns on the progress
 	// bar. Without a terminal megasend writes plain log lines instead.
 	ErrIsTerminal bool
+	// InIsTerminal says a person can answer a question on stdin.
+	InIsTerminal bool
 	// Hostname and PID identify this process in batch locks.
 	Hostname string
 	PID      int
@@ -33,6 +35,7 @@ func OSStreams() Streams {
 		Err:           os.Stderr,
 		Getenv:        os.Getenv,
 		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		InIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		Hostname:      host,
 		PID:           os.Getpid(),
 	}
