@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,7 +54,7 @@ func (c *checker) check(row recipient.Row) bool {
 		return false
 	}
 	c.buf = body
-	for _, p := range c.t.LintRendered(body) {
+	for _, p := range c.t.LintValues(row.Lookup) {
 		if p.Severity == template.Error {
 			c.errs.add("%s:%d: %s: %s", c.file, row.Line, p.Path, p.Msg)
 		} else {
@@ -132,7 +131,7 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 	c := newChecker(t, src.display, preview)
 	var vars []byte
 	_, err = readRows(src, encoding, c, func(r recipient.Row) error {
-		vars = encodeVars(vars[:0], r.Vars)
+		vars = recipient.AppendVarsJSON(vars[:0], r.Vars)
 		return im.Add(ctx, int64(r.Line), r.OpenID, vars)
 	})
 	c.warns.print(a.streams.Err)
@@ -157,19 +156,4 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 		return store.ImportResult{}, c.errs.inputError(src.display)
 	}
 	return im.Finish(ctx)
-}
-
-// encodeVars appends a recipient's variables as a JSON object in input
-// order: the ledger keeps them for rendering and for the failed export.
-func encodeVars(dst []byte, vars []recipient.Var) []byte {
-	dst = append(dst, '{')
-	for i, v := range vars {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		k, _ := json.Marshal(v.Name)
-		val, _ := json.Marshal(v.Value)
-		dst = append(append(append(dst, k...), ':'), val...)
-	}
-	return append(dst, '}')
 }

@@ -19,10 +19,26 @@ type Importer struct {
 	d     *DB
 	batch Batch
 	tx    *sql.Tx
-	stmt  *sql.Stmt
-	n     int   // rows in the open transaction
-	total int64 // rows added
-	buf   []byte
+	multi *sql.Stmt // inserts insertRows rows at once
+	one   *sql.Stmt // inserts one row, for the tail of a chunk
+	rows  []any     // arguments of the rows not inserted yet
+	n     int       // rows in the open transaction
+	total int64     // rows added
+}
+
+// insertRows is how many rows one INSERT statement carries: the per-statement
+// cost of database/sql and the driver is paid once for all of them.
+const insertRows = 128
+
+const insertCols = 5
+
+func insertSQL(rows int) string {
+	const row = `(?, ?, ?, ?, 'pending', ?)`
+	q := `INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id) VALUES ` + row
+	for range rows - 1 {
+		q += ", " + row
+	}
+	return q
 }
 
 // NewImporter starts (or restarts) the import of batch b: rows left by an
@@ -41,38 +57,53 @@ func ClientMsgID(nonce string, line int64) string {
 	return "ms-" + nonce + "-" + strconv.FormatInt(line, 10)
 }
 
-// Add appends one recipient. vars is the JSON object of its variables.
+// Add appends one recipient. vars is the JSON object of its variables; it
+// is copied, so the caller may reuse it.
 func (im *Importer) Add(ctx context.Context, line int64, openid string, vars []byte) error {
 	if im.tx == nil {
 		tx, err := im.d.db.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("import %s: %w", im.batch.Name, err)
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id)
-			VALUES (?, ?, ?, ?, 'pending', ?)`)
+		im.tx = tx
+		if im.multi, err = tx.PrepareContext(ctx, insertSQL(insertRows)); err == nil {
+			im.one, err = tx.PrepareContext(ctx, insertSQL(1))
+		}
 		if err != nil {
-			tx.Rollback()
+			im.Abort()
 			return fmt.Errorf("import %s: %w", im.batch.Name, err)
 		}
-		im.tx, im.stmt = tx, stmt
 	}
-	if _, err := im.stmt.ExecContext(ctx, im.batch.ID, line, openid, vars, ClientMsgID(im.batch.Nonce, line)); err != nil {
-		return fmt.Errorf("import %s line %d: %w", im.batch.Name, line, err)
-	}
+	im.rows = append(im.rows, im.batch.ID, line, openid, string(vars), ClientMsgID(im.batch.Nonce, line))
 	im.total++
-	if im.n++; im.n >= importChunk {
-		return im.commit()
+	im.n++
+	if len(im.rows) == insertRows*insertCols {
+		if _, err := im.multi.ExecContext(ctx, im.rows...); err != nil {
+			return fmt.Errorf("import %s up to line %d: %w", im.batch.Name, line, err)
+		}
+		im.rows = im.rows[:0]
+	}
+	if im.n >= importChunk {
+		return im.commit(ctx)
 	}
 	return nil
 }
 
-func (im *Importer) commit() error {
+func (im *Importer) commit(ctx context.Context) error {
 	if im.tx == nil {
 		return nil
 	}
-	im.stmt.Close()
+	for r := im.rows; len(r) > 0; r = r[insertCols:] {
+		if _, err := im.one.ExecContext(ctx, r[:insertCols]...); err != nil {
+			im.Abort()
+			return fmt.Errorf("import %s line %v: %w", im.batch.Name, r[1], err)
+		}
+	}
+	im.rows = im.rows[:0]
+	im.multi.Close()
+	im.one.Close()
 	err := im.tx.Commit()
-	im.tx, im.stmt, im.n = nil, nil, 0
+	im.tx, im.multi, im.one, im.n = nil, nil, nil, 0
 	if err != nil {
 		return fmt.Errorf("import %s: %w", im.batch.Name, err)
 	}
@@ -83,9 +114,14 @@ func (im *Importer) commit() error {
 // input was rejected.
 func (im *Importer) Abort() {
 	if im.tx != nil {
-		im.stmt.Close()
+		if im.multi != nil {
+			im.multi.Close()
+		}
+		if im.one != nil {
+			im.one.Close()
+		}
 		im.tx.Rollback()
-		im.tx, im.stmt = nil, nil
+		im.tx, im.multi, im.one, im.rows = nil, nil, nil, im.rows[:0]
 	}
 }
 
@@ -106,7 +142,7 @@ type ImportResult struct {
 // Finish commits the last chunk, marks every repeated openid skipped (the
 // first occurrence is the one sent), and sets the batch ready.
 func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
-	if err := im.commit(); err != nil {
+	if err := im.commit(ctx); err != nil {
 		return ImportResult{}, err
 	}
 	d, id := im.d, im.batch.ID
@@ -117,7 +153,7 @@ func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 	defer tx.Rollback()
 	// The window function finds each openid's first line in one sort, in
 	// constant Go memory however many recipients there are.
-	_, err = tx.ExecContext(ctx, `UPDATE recipients SET state = 'skipped',
+	marked, err := tx.ExecContext(ctx, `UPDATE recipients SET state = 'skipped',
 			errmsg = 'duplicate openid (first on line ' || f.first || ')'
 		FROM (SELECT line, MIN(line) OVER (PARTITION BY openid) AS first
 		      FROM recipients WHERE batch_id = ?) AS f
@@ -126,28 +162,36 @@ func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 		return ImportResult{}, fmt.Errorf("import %s: mark duplicates: %w", im.batch.Name, err)
 	}
 	res := ImportResult{Total: im.total}
-	rows, err := tx.QueryContext(ctx, `SELECT line, openid, first FROM
-		(SELECT line, openid, MIN(line) OVER (PARTITION BY openid) AS first FROM recipients WHERE batch_id = ?)
-		WHERE line <> first ORDER BY line LIMIT 20`, id)
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
-	}
-	for rows.Next() {
-		var dup Duplicate
-		if err := rows.Scan(&dup.Line, &dup.OpenID, &dup.FirstLine); err != nil {
-			rows.Close()
-			return ImportResult{}, err
+	if n, _ := marked.RowsAffected(); n > 0 {
+		if res, err = duplicates(ctx, tx, id, res); err != nil {
+			return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
 		}
-		res.FirstDuplicates = append(res.FirstDuplicates, dup)
-	}
-	rows.Close()
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state = 'skipped'`, id).
-		Scan(&res.Duplicates); err != nil {
-		return ImportResult{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE batches SET status = ?, total = ?, updated_at = ? WHERE id = ?`,
 		StatusReady, im.total, d.nowMS(), id); err != nil {
 		return ImportResult{}, err
 	}
 	return res, tx.Commit()
+}
+
+// duplicates fills in the count and the first few skipped duplicates; only
+// called when there are some, as it sorts the batch once more.
+func duplicates(ctx context.Context, tx *sql.Tx, id int64, res ImportResult) (ImportResult, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT line, openid, first FROM
+		(SELECT line, openid, MIN(line) OVER (PARTITION BY openid) AS first FROM recipients WHERE batch_id = ?)
+		WHERE line <> first ORDER BY line LIMIT 20`, id)
+	if err != nil {
+		return res, err
+	}
+	for rows.Next() {
+		var dup Duplicate
+		if err := rows.Scan(&dup.Line, &dup.OpenID, &dup.FirstLine); err != nil {
+			rows.Close()
+			return res, err
+		}
+		res.FirstDuplicates = append(res.FirstDuplicates, dup)
+	}
+	rows.Close()
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state = 'skipped'`, id).Scan(&res.Duplicates)
+	return res, err
 }

@@ -91,6 +91,10 @@ func FuzzRender(f *testing.F) {
 				t.Errorf("LintRendered() = %v", p)
 			}
 		}
+		// The import lints values without rendering; it must agree.
+		if lv, lr := tmpl.LintValues(mapLookup(vars)), tmpl.LintRendered(out); !reflect.DeepEqual(lv, lr) {
+			t.Errorf("LintValues() = %v, LintRendered() = %v", lv, lr)
+		}
 	})
 }
 

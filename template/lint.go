@@ -183,6 +183,35 @@ func (t *Template) LintRendered(body []byte) []Problem {
 	return ps
 }
 
+// LintValues is LintRendered for the values lookup gives, without
+// rendering: the import checks every recipient with it, so it must not
+// parse a JSON body per row. Missing variables are skipped here; Render
+// reports them.
+func (t *Template) LintValues(lookup func(name string) (string, bool)) []Problem {
+	var ps []Problem
+	var b strings.Builder
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		if len(n.path) != 3 || n.path[0] != "data" || n.path[2] != "value" || !n.vars {
+			continue
+		}
+		b.Reset()
+		for _, p := range n.parts {
+			if p.name == "" {
+				b.WriteString(p.text)
+				continue
+			}
+			v, ok := lookup(p.name)
+			if (!ok || v == "") && p.hasDef {
+				v = p.def
+			}
+			b.WriteString(v)
+		}
+		ps = append(ps, valueProblems(n.path[1], b.String())...)
+	}
+	return ps
+}
+
 // valueProblems checks the value of data key.
 func valueProblems(key, value string) []Problem {
 	path := "data." + key + ".value"

@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -141,6 +142,9 @@ func TestTemplate_LintRendered(t *testing.T) {
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("LintRendered() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if lv := tmpl.LintValues(mapLookup(tt.vars)); !reflect.DeepEqual(lv, tmpl.LintRendered(rendered)) {
+				t.Errorf("LintValues() = %v, differs from LintRendered()", lv)
 			}
 		})
 	}

@@ -33,9 +33,12 @@ type node struct {
 	path []string // keys from the root; array elements are "[i]"
 	line int
 	kind nodeKind
-	// For strings: text is the literal value when vars is false.
-	text string
-	vars bool
+	// For strings: text is the literal value when vars is false; parts
+	// the unescaped pieces when it is true, so LintValues can check a
+	// recipient's values without rendering and parsing the body.
+	text  string
+	vars  bool
+	parts []rawPart
 }
 
 type nodeKind uint8
@@ -327,6 +330,7 @@ func (c *compiler) str(path []string, line int, s string) error {
 		return nil
 	}
 	n.vars = true
+	n.parts = parts
 	c.addNode(n)
 	h := &hole{path: pathString(path)}
 	for _, p := range parts {
