@@ -115,6 +115,10 @@ func (a *app) commands() []*cli.Command {
 		a.sandboxCommand(),
 		a.campaignCommand(),
 		a.templateCommand(),
+		a.reportCommand(),
+		a.batchesCommand(),
+		a.retryCommand(),
+		a.configCommand(),
 		{
 			Name:  "version",
 			Usage: "print megasend's version",

@@ -24,6 +24,14 @@ const (
 	flgEncoding    = "encoding"
 	flgNotAfter    = "not-after"
 
+	flgFormat  = "format"
+	flgFailed  = "failed"
+	flgOutput  = "output"
+	flgJSON    = "json"
+	flgErrcode = "errcode"
+	flgUnknown = "unknown"
+	flgOffline = "offline"
+
 	envAppID     = "MEGASEND_APP_ID"
 	envAppSecret = "MEGASEND_APP_SECRET"
 	envAPIBase   = "MEGASEND_API_BASE"

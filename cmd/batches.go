@@ -1,0 +1,87 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+)
+
+// batchesOptions are the parsed flags of megasend batches.
+type batchesOptions struct {
+	json bool
+}
+
+func (a *app) batchesCommand() *cli.Command {
+	var o batchesOptions
+	return &cli.Command{
+		Name:      "batches",
+		Usage:     "list every batch, newest first, with its status and counts",
+		UsageText: "megasend batches [--json]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: flgJSON, Usage: "print a JSON array", Destination: &o.json},
+		},
+		Action: func(c *cli.Context) error {
+			args, err := parseInterleaved(c, &o)
+			if err != nil {
+				return err
+			}
+			if len(args) > 0 {
+				return usageErrorf("batches: unexpected argument %q", args[0])
+			}
+			return a.runBatches(c.Context, o)
+		},
+	}
+}
+
+// batchListJSON is one element of batches --json.
+type batchListJSON struct {
+	batchJSON
+	Counts countsJSON `json:"counts"`
+}
+
+// runBatches lists the batches of the database.
+func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	batches, err := db.Batches(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := db.CountsByBatch(ctx)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		list := make([]batchListJSON, 0, len(batches))
+		for _, b := range batches {
+			list = append(list, batchListJSON{batchJSON: newBatchJSON(b), Counts: newCountsJSON(counts[b.ID])})
+		}
+		return a.writeOutput("", func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			return enc.Encode(list)
+		})
+	}
+	if len(batches) == 0 {
+		fmt.Fprintf(a.streams.Err, "no batches in %s yet; start one with 'megasend campaign'\n", db.Path())
+		return nil
+	}
+	return a.writeOutput("", func(w io.Writer) error {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSTATUS\tSENT\tFAILED\tUNKNOWN\tPENDING\tSKIPPED\tCREATED\tLAST ACTIVITY")
+		for _, b := range batches {
+			c := counts[b.ID]
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", b.Name, b.Status, c.Sent, c.Failed, c.Unknown,
+				c.Pending+c.Inflight, c.Skipped, fmtTime(b.CreatedAt), fmtTime(b.UpdatedAt))
+		}
+		return tw.Flush()
+	})
+}

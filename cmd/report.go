@@ -1,0 +1,380 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/template"
+	"github.com/megasend/megasend/wechat"
+)
+
+// reportFirstFailed is how many failed rows the table and the JSON document
+// show; the export has them all.
+const reportFirstFailed = 20
+
+// Report formats (--format).
+const (
+	formatTable = "table"
+	formatJSON  = "json"
+	formatCSV   = "csv"
+	formatJSONL = "jsonl"
+)
+
+// failedStates are the rows the failed export, the failure groups and retry
+// are about.
+var failedStates = []string{store.StateFailed, store.StateUnknown}
+
+// reportOptions are the parsed flags of megasend report.
+type reportOptions struct {
+	name   string
+	format string
+	failed bool
+	output string
+}
+
+func (a *app) reportCommand() *cli.Command {
+	var o reportOptions
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "tell what happened to a batch: counts, failures by errcode, the failed rows",
+		ArgsUsage: "NAME",
+		UsageText: `megasend report NAME [--format table|json|csv|jsonl] [--output FILE]
+megasend report NAME --failed [--output FILE] [--format csv|jsonl]
+
+table (the default) is for people; json is one document (batch, counts, failures by
+errcode with what they mean, the first failed rows); csv and jsonl have one line per
+recipient. --failed writes the failed and unknown recipients as a recipient file:
+openid, the original variables, errcode and errmsg. 'campaign --users' takes it back.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flgFormat, Usage: "`FORMAT`: table, json, csv or jsonl", Destination: &o.format},
+			&cli.BoolFlag{Name: flgFailed, Usage: "export the failed and unknown recipients as a recipient file", Destination: &o.failed},
+			&cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, Usage: "write to `FILE` instead of stdout", Destination: &o.output},
+		},
+		Action: func(c *cli.Context) error {
+			args, err := parseInterleaved(c, &o)
+			if err != nil {
+				return err
+			}
+			if o.name, err = oneName(c, args); err != nil {
+				return err
+			}
+			return a.runReport(c.Context, o)
+		},
+	}
+}
+
+// runReport writes the report of one batch in the chosen format.
+func (a *app) runReport(ctx context.Context, o reportOptions) error {
+	format, err := o.resolveFormat()
+	if err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := findBatch(ctx, db, o.name)
+	if err != nil {
+		return err
+	}
+	if o.failed {
+		return a.exportFailed(ctx, db, b, format, o.output)
+	}
+	return a.writeOutput(o.output, func(w io.Writer) error {
+		switch format {
+		case formatJSON:
+			return a.writeReportJSON(ctx, w, db, b)
+		case formatCSV:
+			return writeRowsCSV(ctx, w, db, b)
+		case formatJSONL:
+			return writeRowsJSONL(ctx, w, db, b)
+		}
+		return a.writeReportTable(ctx, w, db, b)
+	})
+}
+
+// resolveFormat applies the defaults: table for the report; for --failed,
+// CSV unless the output file ends in .jsonl.
+func (o reportOptions) resolveFormat() (string, error) {
+	f := strings.ToLower(o.format)
+	if o.failed {
+		switch f {
+		case "":
+			if formatOf(o.output) == formatJSONL {
+				return formatJSONL, nil
+			}
+			return formatCSV, nil
+		case formatCSV, formatJSONL:
+			return f, nil
+		}
+		return "", usageErrorf("report --failed writes a recipient file: --format csv or jsonl, not %q", o.format)
+	}
+	switch f {
+	case "":
+		return formatTable, nil
+	case formatTable, formatJSON, formatCSV, formatJSONL:
+		return f, nil
+	}
+	return "", usageErrorf("--format: want table, json, csv or jsonl, got %q", o.format)
+}
+
+// formatOf guesses an export format from a file name.
+func formatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".ndjson":
+		return formatJSONL
+	}
+	return formatCSV
+}
+
+// findBatch reads a batch by name; a missing one is a usage error.
+func findBatch(ctx context.Context, db *store.DB, name string) (store.Batch, error) {
+	b, err := db.Batch(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Batch{}, usageErrorf("no batch %q; see 'megasend batches'", name)
+	}
+	return b, err
+}
+
+// writeReportTable writes the report for people.
+func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b store.Batch) error {
+	c, err := db.Counts(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	groups, err := db.FailureGroups(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "batch\t%s\n", b.Name)
+	status := b.Status
+	if b.PauseReason != "" {
+		status += ": " + b.PauseReason
+	}
+	fmt.Fprintf(tw, "status\t%s\n", status)
+	if b.LockOwner != "" {
+		pid, host, _ := strings.Cut(b.LockOwner, "@")
+		fmt.Fprintf(tw, "locked\tby pid %s on %s since %s\n", pid, host, fmtTime(b.LockSince))
+	}
+	fmt.Fprintf(tw, "template\t%s\n", templateLine(b))
+	fmt.Fprintf(tw, "source\t%s\n", sourceName(b.SourcePath))
+	fmt.Fprintf(tw, "account\t%s\n", b.Account)
+	fmt.Fprintf(tw, "created\t%s\n", fmtTime(b.CreatedAt))
+	if !b.FinishedAt.IsZero() {
+		fmt.Fprintf(tw, "finished\t%s\n", fmtTime(b.FinishedAt))
+	} else {
+		fmt.Fprintf(tw, "last activity\t%s\n", fmtTime(b.UpdatedAt))
+	}
+	fmt.Fprintf(tw, "duration\t%s\n", batchDuration(b).Round(time.Second))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nrecipients %d\n", c.Total())
+	fmt.Fprintf(w, "  sent     %8d\n", c.Sent)
+	fmt.Fprintf(w, "  failed   %8d\n", c.Failed)
+	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; resent only with retry --unknown)\n", c.Unknown)
+	fmt.Fprintf(w, "  pending  %8d\n", c.Pending+c.Inflight)
+	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", c.Skipped)
+
+	if len(groups) > 0 {
+		fmt.Fprintln(w, "\nfailures by errcode:")
+		for _, g := range groups {
+			meaning, advice := describe(g, b.Name)
+			fmt.Fprintf(w, "  %-7d %6d  %-8s %s\n", g.Errcode, g.Count, g.State, meaning)
+			if advice != "" {
+				fmt.Fprintf(w, "  %-7s %6s  %-8s what to do: %s\n", "", "", "", advice)
+			}
+		}
+		fmt.Fprintf(w, "\nfirst failed recipients:\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  LINE\tOPENID\tSTATE\tERRCODE\tERRMSG")
+		err := db.Recipients(ctx, b.ID, failedStates, firstN(reportFirstFailed, func(r store.Recipient) error {
+			_, err := fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\n", r.Line, r.OpenID, r.State, r.Errcode, oneLine(r.Errmsg))
+			return err
+		}))
+		if err != nil {
+			return err
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if n := c.Failed + c.Unknown; n > reportFirstFailed {
+			fmt.Fprintf(w, "  ... and %d more\n", n-reportFirstFailed)
+		}
+	}
+
+	var next []string
+	if c.Pending+c.Inflight > 0 && b.Status != store.StatusRunning {
+		next = append(next, "resume:  "+a.resumeCommand(b.Name, false))
+	}
+	if c.Failed+c.Unknown > 0 {
+		next = append(next,
+			fmt.Sprintf("export:  megasend report %s --failed --output failed.csv", shellQuote(b.Name)),
+			fmt.Sprintf("retry:   megasend retry %s [--errcode CODE,...] [--unknown]", shellQuote(b.Name)))
+	}
+	if len(next) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(next, "\n"))
+	}
+	return nil
+}
+
+// describe says what a failure group's errcode means and what to do about
+// it in batch name; codes megasend does not know fall back to WeChat's errmsg.
+func describe(g store.FailureGroup, name string) (meaning, advice string) {
+	if g.State == store.StateUnknown {
+		return "outcome unknown: " + oneLine(g.Errmsg),
+			"may have been delivered; resend only if a duplicate is acceptable: megasend retry " + shellQuote(name) + " --unknown"
+	}
+	meaning, advice = wechat.Describe(g.Errcode)
+	if meaning == "" {
+		meaning = oneLine(g.Errmsg)
+	}
+	return meaning, strings.ReplaceAll(advice, "megasend retry NAME", "megasend retry "+shellQuote(name))
+}
+
+// firstN wraps a Recipients callback so the iteration stops after n rows.
+func firstN(n int, f func(store.Recipient) error) func(store.Recipient) error {
+	return func(r store.Recipient) error {
+		if n <= 0 {
+			return store.SkipRest
+		}
+		n--
+		return f(r)
+	}
+}
+
+// templateLine names a batch's template and its template_id.
+func templateLine(b store.Batch) string {
+	t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody)
+	if err != nil || t.TemplateID() == "" {
+		return b.TemplateRef
+	}
+	return fmt.Sprintf("%s (template_id %s)", b.TemplateRef, t.TemplateID())
+}
+
+func sourceName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}
+
+// batchDuration is the wall time from creation to the end, or to the last
+// activity of a batch not finished.
+func batchDuration(b store.Batch) time.Duration {
+	end := b.FinishedAt
+	if end.IsZero() {
+		end = b.UpdatedAt
+	}
+	return max(end.Sub(b.CreatedAt), 0)
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// oneLine keeps a table row on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// writeOutput runs write against stdout, or against a file that replaces
+// path only once it is complete, so an interrupted export never leaves half
+// a file where a whole one was expected. The file is private (0600): it
+// holds recipients' personal data.
+func (a *app) writeOutput(path string, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		bw := bufio.NewWriter(a.streams.Out)
+		if err := write(bw); err != nil {
+			bw.Flush()
+			return err
+		}
+		return bw.Flush()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name()) // after a successful rename there is nothing to remove
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// oneName returns the single positional argument of a command that takes a
+// batch name.
+func oneName(c *cli.Context, args []string) (string, error) {
+	switch {
+	case len(args) == 0:
+		return "", usageErrorf("%s: missing batch name; usage: %s (see 'megasend batches')", c.Command.Name, strings.SplitN(c.Command.UsageText, "\n", 2)[0])
+	case len(args) > 1:
+		return "", usageErrorf("%s: unexpected argument %q", c.Command.Name, args[1])
+	}
+	return args[0], nil
+}
+
+// parseInterleaved returns a command's positional arguments and parses the
+// flags given after them into *o. Go's flag package, under urfave/cli v2,
+// stops at the first positional argument, so "report NAME --format json"
+// would leave --format in the arguments. Every flag of the command must
+// write to a field of *o through its Destination; values given before the
+// positionals are kept.
+func parseInterleaved[T any](c *cli.Context, o *T) ([]string, error) {
+	late := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	late.SetOutput(io.Discard)
+	saved := *o
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(late); err != nil {
+			return nil, err
+		}
+	}
+	*o = saved // Apply wrote each flag's default into its destination
+	var pos []string
+	for rest := c.Args().Slice(); len(rest) > 0; {
+		switch {
+		case rest[0] == "--":
+			pos, rest = append(pos, rest[1:]...), nil
+		case len(rest[0]) > 1 && rest[0][0] == '-':
+			if err := late.Parse(rest); err != nil {
+				return nil, usageErrorf("%s: %w", c.Command.Name, err)
+			}
+			rest = late.Args()
+		default:
+			pos, rest = append(pos, rest[0]), rest[1:]
+		}
+	}
+	return pos, nil
+}
