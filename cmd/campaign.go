@@ -34,6 +34,8 @@ type campaignOptions struct {
 	retryUnknown bool
 	encoding     string
 	dedupWindow  time.Duration
+	timeout      time.Duration
+	notAfter     string
 }
 
 func (a *app) campaignCommand() *cli.Command {
@@ -60,6 +62,8 @@ containing a / or ending in .json or .toml is a file path.`,
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation on a terminal", Destination: &o.yes},
 			&cli.BoolFlag{Name: flgRetryUnk, Usage: "with --resume: also resend recipients whose outcome is unknown", Destination: &o.retryUnknown},
 			&cli.StringFlag{Name: flgEncoding, Usage: "encoding of the users file: utf-8 or gbk", Destination: &o.encoding},
+			&cli.StringFlag{Name: flgNotAfter, Usage: "do not start or continue sending after `TIME` (2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00 today)", Destination: &o.notAfter},
+			&cli.DurationFlag{Name: "request-timeout", Usage: "bound each WeChat API request", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
 		},
@@ -109,6 +113,22 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	}
 	if err := checkCredentials(cr, o.sandbox); err != nil {
 		return err
+	}
+	if o.timeout > 0 {
+		cr.Timeout = o.timeout
+	}
+	if o.notAfter != "" {
+		deadline, err := parseDeadline(o.notAfter, time.Now())
+		if err != nil {
+			return usageError(err)
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(a.streams.Err, "megasend: past --%s %s: nothing sent\n", flgNotAfter, deadline.Format(time.RFC3339))
+			return withCode(exitResumable, nil)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(ctx, deadline, fmt.Errorf("past --%s %s", flgNotAfter, deadline.Format(time.RFC3339)))
+		defer cancel()
 	}
 	if o.rate == 0 {
 		o.rate = cr.Rate
@@ -326,4 +346,24 @@ func lockError(err error) error {
 		return fmt.Errorf("%w; nothing was sent by this process (the batch can be resumed when it ends)", le)
 	}
 	return err
+}
+
+// parseDeadline reads --not-after: RFC 3339, a local "2006-01-02 15:04", or
+// a local "15:04" meaning today.
+func parseDeadline(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
+			return t, nil
+		}
+	}
+	for _, layout := range []string{"15:04:05", "15:04"} {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
+			y, m, d := now.Date()
+			return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, now.Location()), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--%s %q: want 2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00", flgNotAfter, s)
 }

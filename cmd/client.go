@@ -23,7 +23,7 @@ var errNoCredentials = errors.New(`no WeChat credentials: set app_id and app_sec
 func (a *app) newWeChat(cr credentials, db *store.DB, sandbox bool, maxConns int) (*wechat.Client, func(), error) {
 	cfg := wechat.Config{
 		AppID: cr.AppID, AppSecret: cr.AppSecret, BaseURL: cr.APIBase, TokenSource: cr.TokenSource,
-		MaxConns: maxConns, Log: a.log,
+		MaxConns: maxConns, Timeout: cr.Timeout, Log: a.log,
 	}
 	if db != nil {
 		cfg.Cache = db

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -34,6 +35,20 @@ type Account struct {
 	TokenSource   string  `toml:"token_source"` // stable (default), classic, command:...
 	Rate          float64 `toml:"rate"`         // messages per second; 0 means the default
 	Concurrency   int     `toml:"concurrency"`
+	// Timeout bounds one API request, e.g. "15s" (the default).
+	Timeout duration `toml:"timeout"`
+}
+
+// duration is a time.Duration written in TOML as a string such as "15s".
+type duration struct{ time.Duration }
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
 }
 
 // ReadConfigFile decodes path strictly: unknown keys are an error naming them,
@@ -126,6 +141,7 @@ type credentials struct {
 	TokenSource string
 	Rate        float64
 	Concurrency int
+	Timeout     time.Duration
 }
 
 // resolveAccount picks the account (--account, default_account, the only one)
@@ -150,7 +166,7 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 	}
 	cr := credentials{
 		Name: name, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
-		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency,
+		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,
 	}
 	if acc.AppSecretEnv != "" {
 		cr.AppSecret = a.streams.getenv(acc.AppSecretEnv)

@@ -1,0 +1,56 @@
+package cmd
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseDeadline(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 22, 9, 30, 0, 0, loc)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{in: "2026-11-22T18:00:00+08:00", want: time.Date(2026, 11, 22, 18, 0, 0, 0, loc)},
+		{in: "2026-11-22T10:00:00Z", want: time.Date(2026, 11, 22, 18, 0, 0, 0, loc)},
+		{in: "2026-11-23 07:15", want: time.Date(2026, 11, 23, 7, 15, 0, 0, loc)},
+		{in: "18:00", want: time.Date(2026, 11, 22, 18, 0, 0, 0, loc)},
+		{in: "08:05:09", want: time.Date(2026, 11, 22, 8, 5, 9, 0, loc)},
+		{in: "tomorrow", wantErr: true},
+		{in: "25:00", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseDeadline(tt.in, now)
+		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
+			t.Errorf("parseDeadline(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestCampaignOptions_Validate(t *testing.T) {
+	tests := []struct {
+		name string
+		o    campaignOptions
+		ok   bool
+	}{
+		{name: "New", o: campaignOptions{template: "t", users: "u.csv"}, ok: true},
+		{name: "Resume", o: campaignOptions{resume: "b"}, ok: true},
+		{name: "ResumeWithUsers", o: campaignOptions{resume: "b", users: "u.csv"}},
+		{name: "NoUsers", o: campaignOptions{template: "t"}},
+		{name: "RetryUnknownNeedsBatch", o: campaignOptions{template: "t", users: "u", retryUnknown: true}},
+		{name: "NegativeRate", o: campaignOptions{template: "t", users: "u", rate: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.o.validate()
+			if (err == nil) != tt.ok {
+				t.Errorf("validate() = %v", err)
+			}
+			if err != nil && exitCode(err) != exitUsage {
+				t.Errorf("exit code %d, want %d", exitCode(err), exitUsage)
+			}
+		})
+	}
+}
