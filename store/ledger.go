@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -51,6 +53,9 @@ type Ledger struct {
 	closed chan struct{}
 	done   chan struct{}
 	err    error // first write error; set by the writer before done closes
+
+	w          *writer // owned by the run goroutine
+	bbuf, obuf []byte  // reused JSON buffers
 }
 
 // OpenLedger starts the writer for batch batchID held by owner. Writes use
@@ -111,6 +116,13 @@ func (l *Ledger) failure() error {
 
 func (l *Ledger) run(ctx context.Context) {
 	defer close(l.done)
+	w, err := l.d.newWriter(ctx)
+	if err != nil {
+		l.err = fmt.Errorf("ledger: %w", err)
+		return
+	}
+	defer w.close()
+	l.w = w
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	group := make([]ledgerOp, 0, maxGroup)
@@ -161,18 +173,90 @@ func (l *Ledger) fail(err error, group []ledgerOp) {
 	}
 }
 
-// commit writes group in one transaction and, with beat, proves the lock is
-// still ours. Acks are sent only after the commit.
-func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) error {
-	tx, err := l.d.db.BeginTx(ctx, nil)
+// The writer's statements. A group's rows travel as one JSON array, so a
+// commit runs a fixed handful of statements however many sends it covers:
+// begins become one UPDATE over json_each; outcomes go through a temporary
+// table keyed by line and one UPDATE whose correlated lookups use it (both
+// plans are primary-key searches; an UPDATE ... FROM json_each made SQLite
+// scan the whole batch instead).
+const (
+	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
+	sqlBegin = `UPDATE recipients SET state = 'inflight', attempts = attempts + 1,
+		first_attempt_at = COALESCE(first_attempt_at, ?3), last_attempt_at = ?3
+		WHERE batch_id = ?1 AND line IN (SELECT value FROM json_each(?2))`
+	sqlOutcomesTable = `CREATE TEMP TABLE IF NOT EXISTS ledger_outcomes (line INTEGER PRIMARY KEY,
+		state TEXT, errcode INTEGER, errmsg TEXT, msgid INTEGER, done INTEGER)`
+	sqlOutcomesClear = `DELETE FROM temp.ledger_outcomes`
+	sqlOutcomesFill  = `INSERT INTO temp.ledger_outcomes SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5
+		FROM json_each(?1)`
+	sqlFinish = `UPDATE recipients SET (state, errcode, errmsg, msgid, done_at) =
+		(SELECT state, errcode, errmsg, msgid, done FROM temp.ledger_outcomes o WHERE o.line = recipients.line)
+		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
+	// A row released to pending was refused outright: nothing was delivered,
+	// so the dedup-window clock starts afresh.
+	sqlReleased = `UPDATE recipients SET first_attempt_at = NULL
+		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes WHERE state = 'pending')`
+)
+
+// writer is the Ledger's own connection and its prepared statements. The
+// connection is pinned, so the temporary table and the statements stay put,
+// and transactions are plain BEGIN IMMEDIATE / COMMIT on it: database/sql's
+// Tx.StmtContext would re-prepare every statement for every group.
+type writer struct {
+	conn                                      *sql.Conn
+	txBegin, txCommit, txRollback             *sql.Stmt
+	beat, begin, clear, fill, finish, release *sql.Stmt
+}
+
+func (d *DB) newWriter(ctx context.Context) (*writer, error) {
+	conn, err := d.db.Conn(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, sqlOutcomesTable); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	w := &writer{conn: conn}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
+		{&w.beat, sqlBeat}, {&w.begin, sqlBegin}, {&w.clear, sqlOutcomesClear}, {&w.fill, sqlOutcomesFill},
+		{&w.finish, sqlFinish}, {&w.release, sqlReleased}} {
+		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *writer) close() {
+	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.begin, w.clear, w.fill, w.finish, w.release} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	w.conn.Close()
+}
+
+// commit writes group in one transaction that first proves the lock is
+// still ours (one primary-key UPDATE, which is also the heartbeat). Acks are
+// sent only after the commit.
+func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) (err error) {
+	w := l.w
+	if _, err := w.txBegin.ExecContext(ctx); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	defer tx.Rollback()
-	now := l.d.nowMS()
+	defer func() {
+		if err != nil {
+			w.txRollback.ExecContext(ctx)
+		}
+	}()
 	if beat || len(group) > 0 {
-		res, err := tx.ExecContext(ctx, `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`,
-			now, now, l.batchID, l.owner)
+		now := l.d.nowMS()
+		res, err := w.beat.ExecContext(ctx, now, now, l.batchID, l.owner)
 		if err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
@@ -180,39 +264,34 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) error 
 			return ErrLockLost
 		}
 	}
-	var begin, finish *sql.Stmt
-	for _, op := range group {
-		if op.begin {
-			if begin == nil {
-				if begin, err = tx.PrepareContext(ctx, `UPDATE recipients SET state = 'inflight', attempts = attempts + 1,
-					first_attempt_at = COALESCE(first_attempt_at, ?1), last_attempt_at = ?1
-					WHERE batch_id = ?2 AND line = ?3`); err != nil {
-					return fmt.Errorf("ledger: %w", err)
-				}
-				defer begin.Close()
-			}
-			_, err = begin.ExecContext(ctx, op.at.UnixMilli(), l.batchID, op.line)
-		} else {
-			if finish == nil {
-				// A row released to pending was refused outright: nothing was
-				// delivered, so the dedup-window clock starts afresh.
-				if finish, err = tx.PrepareContext(ctx, `UPDATE recipients SET state = ?1, errcode = ?2, errmsg = ?3,
-					msgid = ?4, done_at = ?5,
-					first_attempt_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE first_attempt_at END
-					WHERE batch_id = ?6 AND line = ?7`); err != nil {
-					return fmt.Errorf("ledger: %w", err)
-				}
-				defer finish.Close()
-			}
-			o := op.outcome
-			_, err = finish.ExecContext(ctx, o.State, nullInt(int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed),
-				nullStr(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o), l.batchID, o.Line)
-		}
-		if err != nil {
-			return fmt.Errorf("ledger line %d: %w", op.line, err)
+	begins, outcomes, released, at := l.encode(group)
+	if begins != nil {
+		// One attempt time for the group: the earliest, so the recorded start
+		// of the dedup window is never later than a real send.
+		if _, err := w.begin.ExecContext(ctx, l.batchID, begins, at); err != nil {
+			return fmt.Errorf("ledger: mark inflight: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if outcomes != nil {
+		for _, step := range []struct {
+			st   *sql.Stmt
+			args []any
+			skip bool
+		}{
+			{st: w.clear},
+			{st: w.fill, args: []any{outcomes}},
+			{st: w.finish, args: []any{l.batchID}},
+			{st: w.release, args: []any{l.batchID}, skip: !released},
+		} {
+			if step.skip {
+				continue
+			}
+			if _, err := step.st.ExecContext(ctx, step.args...); err != nil {
+				return fmt.Errorf("ledger: record outcomes: %w", err)
+			}
+		}
+	}
+	if _, err := w.txCommit.ExecContext(ctx); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	for _, op := range group {
@@ -223,6 +302,72 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) error 
 	return nil
 }
 
+// encode turns a group into the JSON arrays the statements take: the lines
+// to mark inflight, and one [line, state, errcode, errmsg, msgid, done] per
+// outcome. A line appears at most once per group: its Finish follows its
+// Begin's commit, and a finished line is not sent again in the same run.
+func (l *Ledger) encode(group []ledgerOp) (begins, outcomes []byte, released bool, at int64) {
+	for _, op := range group {
+		if op.begin {
+			ms := op.at.UnixMilli()
+			if begins == nil {
+				begins, at = append(l.bbuf[:0], '['), ms
+			} else {
+				begins = append(begins, ',')
+				at = min(at, ms)
+			}
+			begins = strconv.AppendInt(begins, op.line, 10)
+			continue
+		}
+		o := op.outcome
+		if outcomes == nil {
+			outcomes = append(l.obuf[:0], '[')
+		} else {
+			outcomes = append(outcomes, ',')
+		}
+		outcomes = append(outcomes, '[')
+		outcomes = strconv.AppendInt(outcomes, o.Line, 10)
+		outcomes = append(outcomes, ",\""...)
+		outcomes = append(outcomes, o.State...) // a state constant: nothing to escape
+		outcomes = append(outcomes, "\","...)
+		if o.Errcode != 0 || o.State == StateFailed {
+			outcomes = strconv.AppendInt(outcomes, int64(o.Errcode), 10)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ',')
+		if o.Errmsg != "" {
+			msg, _ := json.Marshal(o.Errmsg)
+			outcomes = append(outcomes, msg...)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ',')
+		if o.MsgID != 0 {
+			outcomes = strconv.AppendInt(outcomes, o.MsgID, 10)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ',')
+		if d := doneAt(o); d.Valid {
+			outcomes = strconv.AppendInt(outcomes, d.Int64, 10)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ']')
+		released = released || o.State == StatePending
+	}
+	if begins != nil {
+		begins = append(begins, ']')
+		l.bbuf = begins
+	}
+	if outcomes != nil {
+		outcomes = append(outcomes, ']')
+		l.obuf = outcomes
+	}
+	return begins, outcomes, released, at
+}
+
 // doneAt stamps final states; released rows have no completion time.
 func doneAt(o Outcome) sql.NullInt64 {
 	switch o.State {
@@ -231,7 +376,3 @@ func doneAt(o Outcome) sql.NullInt64 {
 	}
 	return sql.NullInt64{}
 }
-
-func nullInt(v int64, valid bool) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: valid} }
-
-func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
