@@ -134,7 +134,9 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 		vars = recipient.AppendVarsJSON(vars[:0], r.Vars)
 		return im.Add(ctx, int64(r.Line), r.OpenID, vars)
 	})
-	c.warns.print(a.streams.Err)
+	if !a.quiet {
+		c.warns.print(a.streams.Err)
+	}
 	a.printPreviews(c.previews)
 	if err != nil && ctx.Err() != nil {
 		// Interrupted, not rejected: the batch stays "importing", and the same

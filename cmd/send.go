@@ -158,7 +158,9 @@ func (a *app) dryRun(ctx context.Context, o campaignOptions, cr credentials) err
 	if err != nil {
 		return err
 	}
-	c.warns.print(a.streams.Err)
+	if !a.quiet {
+		c.warns.print(a.streams.Err)
+	}
 	a.printPreviews(c.previews)
 	if c.errs.count > 0 {
 		c.errs.print(a.streams.Err)
