@@ -11,8 +11,10 @@ type Class int
 
 // The error classes.
 const (
-	// ClassNone is the class of nil and of errors that are not WeChat's
-	// (a cancelled context, a bug).
+	// ClassNone is the class of nil and of errors that are not about WeChat
+	// at all (a token command that failed, a bug). A request ended by its
+	// own context is a *RequestError, so transient: callers that stop on
+	// purpose check their context first.
 	ClassNone Class = iota
 	// ClassTransient errors are retried with backoff and the same client_msg_id.
 	ClassTransient

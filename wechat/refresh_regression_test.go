@@ -1,6 +1,8 @@
 package wechat_test
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/megasend/megasend/wechat"
@@ -27,5 +29,24 @@ func TestClient_RetryAfterRefreshClearsStatus(t *testing.T) {
 	}
 	if len(list) == 0 {
 		t.Error("no templates listed")
+	}
+}
+
+// A short-lived token (a sandbox with --token-ttl 20s) is refreshed ahead of
+// expiry by a tenth of its lifetime, not fetched again on every call.
+func TestClient_ShortLivedTokenNotRefetchedEveryCall(t *testing.T) {
+	srv := wechattest.NewServer(wechattest.Options{TokenTTL: 20 * time.Second})
+	t.Cleanup(srv.Close)
+	c, err := wechat.New(wechat.Config{AppID: wechattest.DefaultAppID, AppSecret: wechattest.DefaultAppSecret, BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if _, err := c.PrivateTemplates(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.Stats().StableTokenCalls; n != 1 {
+		t.Errorf("stable_token called %d times for 20 calls within a 20s token's life, want 1", n)
 	}
 }

@@ -17,7 +17,7 @@ type sealer struct{ aead cipher.AEAD }
 
 func newSealer(secretMaterial ...string) *sealer {
 	h := sha256.New()
-	h.Write([]byte("megasend token cache v1"))
+	h.Write([]byte("megasend token cache v2"))
 	for _, s := range secretMaterial {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
@@ -37,6 +37,7 @@ func newSealer(secretMaterial ...string) *sealer {
 
 func (s *sealer) seal(tok Token) ([]byte, error) {
 	plain := binary.BigEndian.AppendUint64(nil, uint64(tok.ExpiresAt.UnixMilli()))
+	plain = binary.BigEndian.AppendUint64(plain, uint64(tok.IssuedAt.UnixMilli()))
 	plain = append(plain, tok.Value...)
 	nonce := make([]byte, s.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
@@ -51,9 +52,10 @@ func (s *sealer) open(sealed []byte) (Token, error) {
 		return Token{}, errors.New("sealed token too short")
 	}
 	plain, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], nil)
-	if err != nil || len(plain) < 8 {
+	if err != nil || len(plain) < 16 {
 		return Token{}, errors.New("sealed token does not open")
 	}
 	exp := time.UnixMilli(int64(binary.BigEndian.Uint64(plain)))
-	return Token{Value: string(plain[8:]), ExpiresAt: exp}, nil
+	issued := time.UnixMilli(int64(binary.BigEndian.Uint64(plain[8:])))
+	return Token{Value: string(plain[16:]), IssuedAt: issued, ExpiresAt: exp}, nil
 }

@@ -90,5 +90,6 @@ func (s *commandSource) FetchToken(ctx context.Context) (Token, error) {
 		return r.token("token command", s.now())
 	}
 	line, _, _ := bytes.Cut(out, []byte("\n"))
-	return Token{Value: string(bytes.TrimSpace(line)), ExpiresAt: s.now().Add(commandTokenTTL)}, nil
+	now := s.now()
+	return Token{Value: string(bytes.TrimSpace(line)), IssuedAt: now, ExpiresAt: now.Add(commandTokenTTL)}, nil
 }

@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// Token is an access token and the time it stops working.
+// Token is an access token, when it was issued and when it stops working.
 type Token struct {
 	Value     string
+	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
 
@@ -60,16 +61,19 @@ func (t *tokens) lock(ctx context.Context) error {
 func (t *tokens) unlock() { <-t.sem }
 
 // fresh reports whether tok can still be used without a refresh. Tokens are
-// refreshed ahead of expiry: a tenth of the remaining lifetime, at most a
-// minute, so a token is never sent in its last moments. (WeChat keeps a
-// refreshed token valid for five more minutes, so earlier is never needed.)
+// refreshed ahead of expiry by a tenth of their lifetime, at most a minute,
+// so none is sent in its last moments. (WeChat keeps a refreshed token
+// valid for five more minutes, so earlier is never needed; a lifetime-based
+// margin keeps short-lived sandbox tokens from being refetched every call.)
 func (t *tokens) fresh(tok Token) bool {
 	if tok.Value == "" {
 		return false
 	}
-	left := tok.ExpiresAt.Sub(t.now())
-	margin := min(time.Minute, left/10)
-	return left > margin && left > 0
+	margin := time.Minute
+	if life := tok.ExpiresAt.Sub(tok.IssuedAt); !tok.IssuedAt.IsZero() && life > 0 {
+		margin = min(margin, life/10)
+	}
+	return tok.ExpiresAt.Sub(t.now()) > margin
 }
 
 // Get returns a usable token, fetching one if the cached one is missing or
@@ -164,5 +168,5 @@ func (r tokenResponse) token(op string, now time.Time) (Token, error) {
 	if r.AccessToken == "" || r.ExpiresIn <= 0 {
 		return Token{}, &RequestError{Op: op, Err: fmt.Errorf("response without access_token or expires_in")}
 	}
-	return Token{Value: r.AccessToken, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+	return Token{Value: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
 }
