@@ -103,11 +103,7 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	cr, err := a.resolveAccount(cfg)
+	cr, err := a.credentials()
 	if err != nil {
 		return err
 	}

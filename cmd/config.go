@@ -144,6 +144,16 @@ type credentials struct {
 	Timeout     time.Duration
 }
 
+// credentials loads the configuration and resolves the account: what every
+// command that talks to WeChat starts with.
+func (a *app) credentials() (credentials, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return credentials{}, err
+	}
+	return a.resolveAccount(cfg)
+}
+
 // resolveAccount picks the account (--account, default_account, the only one)
 // and overlays the environment. A named account that does not exist is a
 // usage error.

@@ -56,11 +56,11 @@ The app secret and the token are never printed.`,
 // fetches a token with it. A token WeChat refuses is a configuration error
 // (exit 2) explained by its errcode; WeChat out of reach is exit 1.
 func (a *app) runConfigCheck(ctx context.Context, o configCheckOptions) error {
-	cfg, err := a.loadConfig()
+	cr, err := a.credentials()
 	if err != nil {
 		return err
 	}
-	cr, err := a.resolveAccount(cfg)
+	cfg, err := a.loadConfig() // cached: the db path
 	if err != nil {
 		return err
 	}

@@ -125,11 +125,7 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 	if _, err := sender.ParseThreshold(o.maxErrors); err != nil {
 		return usageError(err)
 	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	cr, err := a.resolveAccount(cfg)
+	cr, err := a.credentials()
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,7 @@ import (
 // runTemplatePull stores a skeleton for each of the account's templates
 // that no stored template sends yet. Existing templates are never changed.
 func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	cr, err := a.resolveAccount(cfg)
+	cr, err := a.credentials()
 	if err != nil {
 		return err
 	}
