@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	_ "modernc.org/sqlite" // the driver megasend's ledger uses
+
+	"github.com/megasend/megasend/store"
+)
+
+// scale measures a million-recipient batch: its import, resuming it with
+// all but 10,000 sent, and the peak memory of the whole campaign.
+func (b *bench) scale(ctx context.Context) error {
+	n, sent := b.sz.scale, b.sz.scaleSent
+	logf("scale: writing %d recipients", n)
+	users, err := b.writeUsers(n)
+	if err != nil {
+		return err
+	}
+	db := filepath.Join(b.dir, "scale.db")
+	if err := b.importOnly(ctx, db, users, n); err != nil {
+		return err
+	}
+	if err := b.resume(ctx, db, n, sent); err != nil {
+		return err
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix) // a few hundred MB the last step does not need
+	}
+	return b.wholeCampaign(ctx, users, n)
+}
+
+// importOnly imports the batch against a sandbox with no quota: the first
+// sends are refused with 45009 and the batch pauses (exit 4), imported.
+func (b *bench) importOnly(ctx context.Context, db, users string, n int) error {
+	logf("scale: import of %d rows", n)
+	sb, err := b.startSandbox(false, "--quota", "0")
+	if err != nil {
+		return err
+	}
+	defer sb.stop()
+	r, err := b.megasend(ctx, sb, db, 5*time.Minute, []int{4},
+		b.campaign(users, "scale", "--concurrency", strconv.Itoa(b.sz.conc))...)
+	if err != nil {
+		return err
+	}
+	took, ok := r.since("imported")
+	if !ok {
+		return fmt.Errorf("megasend logged no \"imported\" line:\n%s", tail(r.stderr))
+	}
+	b.add(row{scenario: "scale",
+		what:     fmt.Sprintf("import of %s CSV rows: process start to \"imported\" logged; peak RSS of the process", count(n)),
+		measured: fmt.Sprintf("**%s**, %s rows/s; %s", secs(took), count(int(float64(n)/took.Seconds())), rss(r)),
+		target:   "≤ 6 s", verdict: b.verdict(took <= 6*time.Second)})
+	return nil
+}
+
+// resume marks the first sent rows of the imported batch sent, directly in
+// SQLite, and resumes the batch: the time from process start to the
+// sandbox's first delivery.
+func (b *bench) resume(ctx context.Context, db string, n, sent int) error {
+	logf("scale: marking %d of %d sent", sent, n)
+	if _, _, err := b.child(ctx, 5*time.Minute, "mark-sent", "-db", db, "-batch", "scale", "-sent", strconv.Itoa(sent)); err != nil {
+		return err
+	}
+	logf("scale: resume")
+	sb, err := b.startSandbox(true, "--quota", "2000000")
+	if err != nil {
+		return err
+	}
+	defer sb.stop()
+	r, err := b.megasend(ctx, sb, db, 5*time.Minute, []int{0}, "campaign", "--resume", "scale", "--yes")
+	if err != nil {
+		return err
+	}
+	times, err := deliveryTimes(sb.deliveries)
+	if err != nil {
+		return err
+	}
+	if len(times) != n-sent {
+		return fmt.Errorf("resume delivered %d, want %d", len(times), n-sent)
+	}
+	first := times[0].Sub(r.start)
+	sending := "no \"sending\" logged"
+	if at, ok := r.since("sending"); ok {
+		sending = "\"sending\" logged at " + secs(at)
+	}
+	b.add(row{scenario: "scale",
+		what: fmt.Sprintf("resume of a %s batch with %s sent: process start to the sandbox's first delivery", count(n), count(sent)),
+		measured: fmt.Sprintf("**%s** (%s; the %s left took %s in all)",
+			secs(first), sending, count(n-sent), secs(r.wall)),
+		target: "≤ 0.5 s", verdict: b.verdict(first <= 500*time.Millisecond)})
+	return nil
+}
+
+// markSent records the batch's first sent recipients as sent, the way a run
+// that sent them would have left them, and checkpoints the WAL, as a
+// long run's automatic checkpoints would have.
+func markSent(ctx context.Context, path, batch string, sent int) error {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var id int64
+	if err := db.QueryRowContext(ctx, `SELECT id FROM batches WHERE name = ?`, batch).Scan(&id); err != nil {
+		return fmt.Errorf("batch %s: %w", batch, err)
+	}
+	now := time.Now().UnixMilli()
+	// Lines count from 2: line 1 is the CSV header.
+	res, err := db.ExecContext(ctx, `UPDATE recipients SET state = ?, attempts = 1, errcode = NULL, errmsg = NULL,
+		msgid = 1000000000000 + line, first_attempt_at = ?, last_attempt_at = ?, done_at = ?
+		WHERE batch_id = ? AND line <= ?`, store.StateSent, now, now, now, id, sent+1)
+	if err != nil {
+		return fmt.Errorf("mark sent: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k != int64(sent) {
+		return fmt.Errorf("mark sent: %d rows, want %d", k, sent)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE batches SET status = ? WHERE id = ?`, store.StatusPaused, id); err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+// wholeCampaign sends the whole batch in one process, import included, and
+// reports its peak memory.
+func (b *bench) wholeCampaign(ctx context.Context, users string, n int) error {
+	logf("scale: whole campaign of %d recipients", n)
+	sb, err := b.startSandbox(false, "--quota", "2000000")
+	if err != nil {
+		return err
+	}
+	defer sb.stop()
+	r, err := b.megasend(ctx, sb, filepath.Join(b.dir, "whole.db"), 15*time.Minute, []int{0},
+		b.campaign(users, "whole", "--concurrency", strconv.Itoa(b.sz.conc))...)
+	if err != nil {
+		return err
+	}
+	if err := checkAccepted(ctx, sb, n); err != nil {
+		return err
+	}
+	b.add(row{scenario: "scale",
+		what: fmt.Sprintf("whole %s campaign in one process (import + send, 0 ms, concurrency %d): peak RSS", count(n), b.sz.conc),
+		measured: fmt.Sprintf("**%s** (%s, %s msgs/s, %.1f µs CPU per message)", rss(r), secs(r.wall),
+			count(int(float64(n)/r.wall.Seconds())), float64((r.cpu/time.Duration(n)).Nanoseconds())/1e3),
+		target: "≤ 64 MiB", verdict: b.verdict(r.maxRSS > 0 && r.maxRSS <= 64<<20)})
+	return nil
+}
