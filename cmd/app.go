@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/urfave/cli/v2"
 )
@@ -68,6 +69,15 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 		}
 	}()
 
+	if path := s.getenv("MEGASEND_CPUPROFILE"); path != "" {
+		// For profiling the real binary (BENCHMARKS.md); not a user feature.
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer f.Close()
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	a := &app{streams: s, kill: killCtx}
 	a.log = slog.New(slog.NewTextHandler(s.Err, nil))
 	err := a.cli().RunContext(stopCtx, args)

@@ -51,6 +51,14 @@ func checkCredentials(cr credentials, sandbox bool) error {
 	if sandbox || (cr.AppID != "" && (cr.AppSecret != "" || isCommandSource(cr.TokenSource))) {
 		return nil
 	}
+	if cr.inConfig {
+		missing := "app_secret (nor app_secret_env or app_secret_file)"
+		if cr.AppID == "" {
+			missing = "app_id"
+		}
+		return usageErrorf("account %s: [accounts.%s] in %s has no %s; set it, or MEGASEND_APP_SECRET, or try megasend without an account: add --sandbox",
+			cr.Name, cr.Name, cr.configPath, missing)
+	}
 	return usageError(errNoCredentials)
 }
 

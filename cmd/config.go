@@ -142,6 +142,9 @@ type credentials struct {
 	Rate        float64
 	Concurrency int
 	Timeout     time.Duration
+
+	configPath string // the file the account came from, for messages
+	inConfig   bool   // the account is a table in that file
 }
 
 // credentials loads the configuration and resolves the account: what every
@@ -169,13 +172,19 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 	}
 	acc, ok := cfg.Accounts[name]
 	if name != "" && !ok && (a.account != "" || cfg.DefaultAccount != "") {
-		return credentials{}, usageErrorf("unknown account %q (configured: %s)", name, accountNames(cfg))
+		where := "--account"
+		if a.account == "" {
+			where = "default_account in " + cfg.path
+		} else if cfg.path != "" {
+			where += " (configuration " + cfg.path + ")"
+		}
+		return credentials{}, usageErrorf("unknown account %q (configured: %s), named by %s", name, accountNames(cfg), where)
 	}
 	if name == "" {
 		name = "default"
 	}
 	cr := credentials{
-		Name: name, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
+		Name: name, configPath: cfg.path, inConfig: ok, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
 		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,
 	}
 	if acc.AppSecretEnv != "" {

@@ -22,15 +22,14 @@ type checker struct {
 	warns    problems
 	preview  int
 	previews [][]byte
-	buf      []byte
 }
 
 func newChecker(t *template.Template, file string, preview int) *checker {
 	return &checker{t: t, file: file, errs: problems{kind: "error"}, warns: problems{kind: "warning"}, preview: preview}
 }
 
-// check validates one row: every variable the template needs is there, the
-// message renders, and no value breaks a rule WeChat enforces. It reports
+// check validates one row: every variable the template needs is there and
+// no value breaks a rule WeChat enforces. It reports
 // whether the row is good.
 func (c *checker) check(row recipient.Row) bool {
 	before := c.errs.count
@@ -48,12 +47,6 @@ func (c *checker) check(row recipient.Row) bool {
 	if c.errs.count > before {
 		return false
 	}
-	body, err := c.t.Render(c.buf[:0], row.Lookup, "")
-	if err != nil {
-		c.errs.add("%s:%d: %v", c.file, row.Line, err)
-		return false
-	}
-	c.buf = body
 	for _, p := range c.t.LintValues(row.Lookup) {
 		if p.Severity == template.Error {
 			c.errs.add("%s:%d: %s: %s", c.file, row.Line, p.Path, p.Msg)
@@ -64,8 +57,16 @@ func (c *checker) check(row recipient.Row) bool {
 	if c.errs.count > before {
 		return false
 	}
+	// Rendering cannot fail once every required variable is there: the
+	// reader has refused invalid UTF-8 and NUL. So a row is rendered here
+	// only for --preview; the engine renders it for real when it sends.
 	if len(c.previews) < c.preview {
-		c.previews = append(c.previews, append([]byte(nil), body...))
+		body, err := c.t.Render(nil, row.Lookup, "")
+		if err != nil {
+			c.errs.add("%s:%d: %v", c.file, row.Line, err)
+			return false
+		}
+		c.previews = append(c.previews, body)
 	}
 	return true
 }
@@ -129,10 +130,8 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 		return store.ImportResult{}, err
 	}
 	c := newChecker(t, src.display, preview)
-	var vars []byte
-	_, err = readRows(src, encoding, c, func(r recipient.Row) error {
-		vars = recipient.AppendVarsJSON(vars[:0], r.Vars)
-		return im.Add(ctx, int64(r.Line), r.OpenID, vars)
+	err = pipeRows(ctx, src, encoding, c, func(r pipedRow) error {
+		return im.Add(ctx, r.line, r.openid, r.vars)
 	})
 	if !a.quiet {
 		c.warns.print(a.streams.Err)
@@ -158,4 +157,62 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 		return store.ImportResult{}, c.errs.inputError(src.display)
 	}
 	return im.Finish(ctx)
+}
+
+// pipedRow is a validated row on its way to the ledger.
+type pipedRow struct {
+	line   int64
+	openid string
+	vars   []byte
+}
+
+// pipeRows reads and checks rows in one goroutine while add writes them in
+// the caller's, so parsing and SQLite's inserts share the two halves of the
+// work. Rows travel in blocks through a small channel: memory stays bounded
+// whatever the file's size. The first error of either side stops both.
+func pipeRows(ctx context.Context, src *source, encoding string, c *checker, add func(pipedRow) error) error {
+	const block = 512
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	blocks := make(chan []pipedRow, 4)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(blocks)
+		buf := make([]pipedRow, 0, block)
+		_, err := readRows(src, encoding, c, func(r recipient.Row) error {
+			buf = append(buf, pipedRow{line: int64(r.Line), openid: r.OpenID, vars: recipient.AppendVarsJSON(nil, r.Vars)})
+			if len(buf) < block {
+				return nil
+			}
+			select {
+			case blocks <- buf:
+				buf = make([]pipedRow, 0, block)
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+		if err == nil && len(buf) > 0 {
+			select {
+			case blocks <- buf:
+			case <-ctx.Done():
+				err = context.Cause(ctx)
+			}
+		}
+		readErr <- err
+	}()
+	var addErr error
+	for rows := range blocks {
+		for _, r := range rows {
+			if addErr == nil {
+				if addErr = add(r); addErr != nil {
+					cancel(addErr)
+				}
+			}
+		}
+	}
+	if err := <-readErr; addErr == nil {
+		return err
+	}
+	return addErr
 }
