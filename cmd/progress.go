@@ -29,23 +29,32 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	start := time.Now()
-	c0, _ := db.Counts(ctx, b.ID)
-	done0 := c0.Sent + c0.Failed + c0.Unknown
-	total := c0.Total() - c0.Skipped
-
-	var bar *progressbar.ProgressBar
+	var (
+		bar   *progressbar.ProgressBar
+		done0 int64 // outcomes before this run
+		total int64
+	)
 	interval := logInterval
 	if a.streams.ErrIsTerminal {
 		interval = barInterval
-		bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(a.streams.Err),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionShowDescriptionAtLineEnd(),
-			progressbar.OptionSetRenderBlankState(true),
-		)
-		_ = bar.Set64(done0)
+	}
+	// The first reading counts the whole batch, which takes a moment on a
+	// million rows: it happens here, beside the first sends, not before them.
+	first := func() {
+		c0, _ := db.Counts(ctx, b.ID)
+		done0 = c0.Sent + c0.Failed + c0.Unknown
+		total = c0.Total() - c0.Skipped
+		if a.streams.ErrIsTerminal {
+			bar = progressbar.NewOptions64(total,
+				progressbar.OptionSetWriter(a.streams.Err),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionShowDescriptionAtLineEnd(),
+				progressbar.OptionSetRenderBlankState(true),
+			)
+			_ = bar.Set64(done0)
+		}
 	}
 	show := func() {
 		c, err := db.Counts(ctx, b.ID)
@@ -65,6 +74,7 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 			"pending", c.Pending+c.Inflight, "total", total, "msgs_per_s", fmt.Sprintf("%.1f", rate), "state", eng.State())
 	}
 	wg.Go(func() {
+		first()
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {

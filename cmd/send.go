@@ -17,11 +17,11 @@ import (
 // ended to the exit code.
 func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, o campaignOptions,
 	cr credentials, threshold sender.Threshold, owner string) error {
-	counts, err := db.Counts(ctx, b.ID)
+	remaining, err := db.Remaining(ctx, b.ID)
 	if err != nil {
 		return err
 	}
-	if counts.Pending == 0 && counts.Inflight == 0 && !o.retryUnknown {
+	if remaining == 0 && !o.retryUnknown {
 		if b.Status != store.StatusDone {
 			if err := db.SetStatus(ctx, b.ID, store.StatusDone, ""); err != nil {
 				return err
@@ -43,7 +43,7 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 		return err
 	}
 	defer stop()
-	if err := preflight(ctx, client, t, counts.Pending+counts.Inflight, a.log); err != nil {
+	if err := preflight(ctx, client, t, remaining, a.log); err != nil {
 		return interrupted(err)
 	}
 	cutoff := time.Now().Add(-(o.dedupWindow - o.dedupWindow/10))
@@ -61,7 +61,7 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 		}
 		a.log.Info("requeued recipients whose outcome was unknown", "count", n)
 	}
-	if !a.confirm(o, b, t, counts.Pending+counts.Inflight, cr) {
+	if !a.confirm(o, b, t, remaining, cr) {
 		fmt.Fprintf(a.streams.Err, "nothing sent; the batch is kept: %s\n", a.resumeCommand(b.Name, o.sandbox))
 		return withCode(exitResumable, nil)
 	}
@@ -74,7 +74,7 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 		BatchID: b.ID, Concurrency: o.concurrency, Rate: o.rate, DedupWindow: o.dedupWindow,
 		MaxErrors: threshold, Abort: a.kill, Log: a.log, OnEvent: a.logEvent,
 	}, client, db, ledger, sender.TemplateRenderer{T: t})
-	a.log.Info("sending", "batch", b.Name, "recipients", counts.Pending+counts.Inflight, "concurrency", o.concurrency,
+	a.log.Info("sending", "batch", b.Name, "recipients", remaining, "concurrency", o.concurrency,
 		"rate", rateText(o.rate))
 	start := time.Now()
 	stopProgress := a.startProgress(ctx, db, b, eng)

@@ -161,3 +161,16 @@ func (d *DB) Counts(ctx context.Context, batchID int64) (Counts, error) {
 	}
 	return c, rows.Err()
 }
+
+// Remaining returns how many of a batch's recipients are pending or
+// inflight. Unlike Counts it reads only those rows through the state index,
+// so a resume of a mostly sent batch starts at once.
+func (d *DB) Remaining(ctx context.Context, batchID int64) (int64, error) {
+	var n int64
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state IN ('pending', 'inflight')`,
+		batchID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count remaining recipients: %w", err)
+	}
+	return n, nil
+}
