@@ -104,9 +104,12 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 func (a *app) logEvent(ev sender.Event) {
 	switch ev.Kind {
 	case sender.EventPace:
-		if ev.Limit > 0 {
+		switch {
+		case ev.Slower:
 			a.log.Warn("WeChat asked to slow down; pacing the batch", "msgs_per_s", fmt.Sprintf("%.1f", ev.Limit))
-		} else {
+		case ev.Limit > 0:
+			a.log.Info("WeChat is quiet; speeding up", "msgs_per_s", fmt.Sprintf("%.1f", ev.Limit))
+		default:
 			a.log.Info("back to the configured rate")
 		}
 	case sender.EventRetry:

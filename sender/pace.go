@@ -21,7 +21,7 @@ const (
 	minRate       = 1.0             // messages/s the pacer never goes below
 	quietPeriod   = 5 * time.Second // no rate signal for this long: speed up
 	busyWindow    = 50              // outcomes in which -1 answers are counted
-	busyThreshold = 5               // -1 answers within busyWindow that mean "slow down"
+	busyThreshold = 10              // -1 answers within busyWindow that mean "slow down"
 )
 
 // pacer owns the one rate.Limiter every worker waits on.
@@ -75,11 +75,18 @@ func (p *pacer) busyBurst() bool {
 }
 
 // slowDown halves the rate, measured from what is actually flowing when the
-// configured rate is unlimited.
-func (p *pacer) slowDown(emit func(Event)) {
+// configured rate is unlimited. An explicit 45011 halves it at most once a
+// second; a run of -1 answers, which may simply be WeChat's background
+// noise, at most once per quiet period, so a steady trickle of -1 cannot
+// grind the batch down to the floor.
+func (p *pacer) slowDown(busy bool, emit func(Event)) {
 	now := time.Now()
+	spacing := time.Second
+	if busy {
+		spacing = quietPeriod
+	}
 	p.mu.Lock()
-	if now.Sub(p.lastSignal) < time.Second {
+	if now.Sub(p.lastSignal) < spacing {
 		p.mu.Unlock()
 		return
 	}
@@ -96,7 +103,7 @@ func (p *pacer) slowDown(emit func(Event)) {
 	p.lim.SetLimit(p.cur)
 	limit := float64(p.cur)
 	p.mu.Unlock()
-	emit(Event{Kind: EventPace, Limit: limit})
+	emit(Event{Kind: EventPace, Limit: limit, Slower: true})
 }
 
 // recoverLoop raises the rate step by step while WeChat stays quiet. It
@@ -146,12 +153,16 @@ func (p *pacer) speedUp(now time.Time) (Event, bool) {
 
 // meter counts completions in one-second buckets over the last few seconds.
 type meter struct {
+	first int64    // unix second of the first completion
 	sec   [4]int64 // unix second of each bucket
 	count [4]int64
 }
 
 func (m *meter) add(now time.Time) {
 	s := now.Unix()
+	if m.first == 0 {
+		m.first = s
+	}
 	i := s % int64(len(m.sec))
 	if m.sec[i] != s {
 		m.sec[i], m.count[i] = s, 0
@@ -164,6 +175,9 @@ func (m *meter) rate(now time.Time) float64 {
 	s := now.Unix()
 	var n, secs int64
 	for back := int64(1); back < int64(len(m.sec)); back++ {
+		if s-back < m.first || m.first == 0 {
+			break // before the first completion: not a second of the run
+		}
 		i := (s - back) % int64(len(m.sec))
 		secs++
 		if m.sec[i] == s-back {

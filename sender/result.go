@@ -64,7 +64,10 @@ const (
 type Event struct {
 	Kind  EventKind
 	Limit float64 // EventPace: the new messages/s limit, 0 when back to normal
-	Line  int64   // EventRetry
-	Err   error   // EventRetry, EventStop
-	Stop  StopReason
+	// Slower is true when EventPace is a slow-down WeChat asked for, false
+	// when the pace recovers.
+	Slower bool
+	Line   int64 // EventRetry
+	Err    error // EventRetry, EventStop
+	Stop   StopReason
 }

@@ -86,7 +86,7 @@ func (w *worker) send(r store.Recipient) {
 		case class == wechat.ClassRate:
 			// Rate errors are WeChat asking the whole batch to slow down; they
 			// do not count against the recipient's attempts.
-			e.pace.slowDown(e.event)
+			e.pace.slowDown(false, e.event)
 			rateTries++
 			delay = e.cfg.Backoff << min(rateTries, 7)
 		case class == wechat.ClassNone:
@@ -100,7 +100,7 @@ func (w *worker) send(r store.Recipient) {
 			return
 		default:
 			if e.pace.busyBurst() {
-				e.pace.slowDown(e.event)
+				e.pace.slowDown(true, e.event)
 			}
 			delay = e.cfg.Backoff << (attempt - 1)
 			attempt++

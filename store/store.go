@@ -15,9 +15,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -58,9 +61,39 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	d := &DB{db: sdb, path: path, Now: time.Now}
 	if err := d.migrate(ctx); err != nil {
 		sdb.Close()
+		if cause := probeWritable(path); cause != nil {
+			return nil, fmt.Errorf("open store %s: %w (%v)", path, cause, err)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// probeWritable explains a database that cannot be opened for writing in
+// the words of the file system: SQLite only says "unable to open database
+// file" or "disk I/O error", whether the disk is full or read-only. It
+// writes a small file next to the database and removes it.
+func probeWritable(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".megasend-probe-*")
+	if err == nil {
+		name := f.Name()
+		_, err = f.Write(make([]byte, 64<<10))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		os.Remove(name)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.EROFS):
+		return errors.New("the file system is read-only")
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return errors.New("no space left on the disk")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("no permission to write its directory")
+	}
+	return nil
 }
 
 // Close closes the database.
