@@ -41,8 +41,8 @@ func main() {
 
 	// A valid file as Excel's "CSV UTF-8" saves it: BOM first.
 	write(dir, "bom.csv", "\xef\xbb\xbfopenid,name\r\n"+
-		"oBom0000000000000000000000001,李娜\r\n"+
-		"oBom0000000000000000000000002,Zoë\r\n")
+		"oBom000000000000000000000001,李娜\r\n"+
+		"oBom000000000000000000000002,Zoë\r\n")
 }
 
 func write(dir, name, data string) {
