@@ -41,6 +41,10 @@ type app struct {
 
 	// kill is cancelled by a second signal: in-flight work stops at once.
 	kill context.Context
+
+	// resumeFlags are the campaign flags a printed resume command repeats,
+	// so the resumed run is paced as this one was.
+	resumeFlags []string
 }
 
 // Main runs megasend with args (args[0] is the program name) and returns the

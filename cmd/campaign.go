@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +100,7 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	a.resumeFlags = o.pacingFlags() // as given, before defaults fill them in
 	threshold, err := sender.ParseThreshold(o.maxErrors)
 	if err != nil {
 		return usageError(err)
@@ -362,4 +364,27 @@ func parseDeadline(s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("--%s %q: want 2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00", flgNotAfter, s)
+}
+
+// pacingFlags are the flags given to this run that shape how it sends; a
+// printed resume command repeats them (the ledger does not keep them: a
+// resume may rightly choose other ones).
+func (o campaignOptions) pacingFlags() []string {
+	var f []string
+	if o.rate > 0 {
+		f = append(f, "--"+flgRate, strconv.FormatFloat(o.rate, 'f', -1, 64))
+	}
+	if o.concurrency > 0 {
+		f = append(f, "--"+flgConcurrency, strconv.Itoa(o.concurrency))
+	}
+	if o.maxErrors != "" {
+		f = append(f, "--"+flgMaxErrors, o.maxErrors)
+	}
+	if o.notAfter != "" {
+		f = append(f, "--"+flgNotAfter, o.notAfter)
+	}
+	if o.timeout > 0 {
+		f = append(f, "--request-timeout", o.timeout.String())
+	}
+	return f
 }

@@ -95,6 +95,9 @@ func (a *app) resumeCommand(name string, sandbox bool) string {
 	if sandbox {
 		parts = append(parts, "--sandbox")
 	}
+	for _, f := range a.resumeFlags {
+		parts = append(parts, shellQuote(f))
+	}
 	return strings.Join(parts, " ")
 }
 
