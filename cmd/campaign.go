@@ -159,10 +159,7 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 // has not finished, and takes its lock.
 func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions, cr credentials, owner string) (store.Batch, *template.Template, error) {
 	if o.resume != "" {
-		b, err := db.Batch(ctx, o.resume)
-		if errors.Is(err, store.ErrNotFound) {
-			return store.Batch{}, nil, usageErrorf("no batch %q; see 'megasend batches'", o.resume)
-		}
+		b, err := findBatch(ctx, db, o.resume)
 		if err != nil {
 			return store.Batch{}, nil, err
 		}

@@ -3,7 +3,6 @@ package cmd
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -140,22 +139,9 @@ func formatOf(path string) string {
 	return formatCSV
 }
 
-// findBatch reads a batch by name; a missing one is a usage error.
-func findBatch(ctx context.Context, db *store.DB, name string) (store.Batch, error) {
-	b, err := db.Batch(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Batch{}, usageErrorf("no batch %q; see 'megasend batches'", name)
-	}
-	return b, err
-}
-
 // writeReportTable writes the report for people.
 func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b store.Batch) error {
-	c, err := db.Counts(ctx, b.ID)
-	if err != nil {
-		return err
-	}
-	groups, err := db.FailureGroups(ctx, b.ID)
+	c, groups, err := db.Outcomes(ctx, b.ID)
 	if err != nil {
 		return err
 	}

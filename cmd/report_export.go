@@ -115,11 +115,7 @@ func hasErrcode(r store.Recipient) bool {
 
 // writeReportJSON writes the report as one JSON document.
 func (a *app) writeReportJSON(ctx context.Context, w io.Writer, db *store.DB, b store.Batch) error {
-	c, err := db.Counts(ctx, b.ID)
-	if err != nil {
-		return err
-	}
-	groups, err := db.FailureGroups(ctx, b.ID)
+	c, groups, err := db.Outcomes(ctx, b.ID)
 	if err != nil {
 		return err
 	}

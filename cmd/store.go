@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,4 +52,13 @@ func expandHome(path, home string) string {
 		return filepath.Join(home, path[1:])
 	}
 	return path
+}
+
+// findBatch reads a batch by name; a missing one is a usage error.
+func findBatch(ctx context.Context, db *store.DB, name string) (store.Batch, error) {
+	b, err := db.Batch(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Batch{}, usageErrorf("no batch %q; see 'megasend batches'", name)
+	}
+	return b, err
 }

@@ -20,11 +20,7 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 	if err != nil {
 		return err
 	}
-	c, err := db.Counts(ctx, b.ID)
-	if err != nil {
-		return err
-	}
-	groups, err := db.FailureGroups(ctx, b.ID)
+	c, groups, err := db.Outcomes(ctx, b.ID)
 	if err != nil {
 		return err
 	}

@@ -33,3 +33,14 @@ func (d *DB) FailureGroups(ctx context.Context, batchID int64) ([]FailureGroup, 
 	}
 	return out, rows.Err()
 }
+
+// Outcomes returns what a report starts from: the batch's counts by state
+// and its failures grouped by errcode.
+func (d *DB) Outcomes(ctx context.Context, batchID int64) (Counts, []FailureGroup, error) {
+	c, err := d.Counts(ctx, batchID)
+	if err != nil {
+		return Counts{}, nil, err
+	}
+	groups, err := d.FailureGroups(ctx, batchID)
+	return c, groups, err
+}
