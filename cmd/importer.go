@@ -22,6 +22,9 @@ type checker struct {
 	warns    problems
 	preview  int
 	previews [][]byte
+	// renderAll renders every row, for --dry-run, which promises it; an
+	// import renders only what --preview shows (see check).
+	renderAll bool
 }
 
 func newChecker(t *template.Template, file string, preview int) *checker {
@@ -60,13 +63,15 @@ func (c *checker) check(row recipient.Row) bool {
 	// Rendering cannot fail once every required variable is there: the
 	// reader has refused invalid UTF-8 and NUL. So a row is rendered here
 	// only for --preview; the engine renders it for real when it sends.
-	if len(c.previews) < c.preview {
+	if c.renderAll || len(c.previews) < c.preview {
 		body, err := c.t.Render(nil, row.Lookup, "")
 		if err != nil {
 			c.errs.add("%s:%d: %v", c.file, row.Line, err)
 			return false
 		}
-		c.previews = append(c.previews, body)
+		if len(c.previews) < c.preview {
+			c.previews = append(c.previews, body)
+		}
 	}
 	return true
 }

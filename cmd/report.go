@@ -80,15 +80,11 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.openStore(ctx)
+	db, b, err := a.openBatch(ctx, o.name)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	b, err := findBatch(ctx, db, o.name)
-	if err != nil {
-		return err
-	}
 	if o.failed {
 		return a.exportFailed(ctx, db, b, format, o.output)
 	}

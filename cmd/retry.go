@@ -132,15 +132,11 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 	if err := checkCredentials(cr, o.sandbox); err != nil {
 		return err
 	}
-	db, err := a.openStore(ctx)
+	db, b, err := a.openBatch(ctx, o.name)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	b, err := findBatch(ctx, db, o.name)
-	if err != nil {
-		return err
-	}
 	if b.Status == store.StatusImporting {
 		return usageErrorf("batch %s has not finished importing; finish it first: %s", b.Name, a.resumeCommand(b.Name, false))
 	}

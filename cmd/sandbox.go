@@ -114,29 +114,14 @@ func (o sandboxOptions) simOptions() (wechattest.Options, error) {
 		return opts, usageErrorf("--%s: %w", flgSandboxLatency, err)
 	}
 	// In Options zero means "the default"; on the command line 0 means 0.
-	switch {
-	case o.quota < 0:
-		return opts, usageErrorf("--%s: want 0 or more, got %d", flgSandboxQuota, o.quota)
-	case o.quota == 0:
-		opts.Quota = -1
-	default:
-		opts.Quota = o.quota
+	if opts.Quota, err = zeroMeansNone(o.quota, flgSandboxQuota); err != nil {
+		return opts, err
 	}
-	switch {
-	case o.followers < 0:
-		return opts, usageErrorf("--%s: want 0 or more, got %d", flgSandboxFollowers, o.followers)
-	case o.followers == 0:
-		opts.Followers = -1
-	default:
-		opts.Followers = o.followers
+	if opts.Followers, err = zeroMeansNone(o.followers, flgSandboxFollowers); err != nil {
+		return opts, err
 	}
-	switch {
-	case o.dedupWindow < 0:
-		return opts, usageErrorf("--%s: want 0 or more, got %v", flgSandboxDedupWindow, o.dedupWindow)
-	case o.dedupWindow == 0:
-		opts.DedupWindow = -1
-	default:
-		opts.DedupWindow = o.dedupWindow
+	if opts.DedupWindow, err = zeroMeansNone(o.dedupWindow, flgSandboxDedupWindow); err != nil {
+		return opts, err
 	}
 	if o.tokenTTL <= 0 {
 		return opts, usageErrorf("--%s: want a positive duration, got %v", flgSandboxTokenTTL, o.tokenTTL)
@@ -299,4 +284,17 @@ func listenURL(addr net.Addr) string {
 		host, port = h, p
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// zeroMeansNone translates a flag where 0 means zero (no quota, no
+// followers, no dedup) into wechattest.Options, where 0 means the default
+// and a negative value means none. Negative flags are refused.
+func zeroMeansNone[T int | time.Duration](v T, flag string) (T, error) {
+	switch {
+	case v < 0:
+		return 0, usageErrorf("--%s: want 0 or more, got %v", flag, v)
+	case v == 0:
+		return -1, nil
+	}
+	return v, nil
 }

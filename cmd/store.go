@@ -62,3 +62,18 @@ func findBatch(ctx context.Context, db *store.DB, name string) (store.Batch, err
 	}
 	return b, err
 }
+
+// openBatch opens the store and finds the batch called name; the caller
+// closes the store. A missing batch is a usage error.
+func (a *app) openBatch(ctx context.Context, name string) (*store.DB, store.Batch, error) {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return nil, store.Batch{}, err
+	}
+	b, err := findBatch(ctx, db, name)
+	if err != nil {
+		db.Close()
+		return nil, store.Batch{}, err
+	}
+	return db, b, nil
+}

@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -159,5 +158,3 @@ func msTime(ms sql.NullInt64) time.Time {
 	}
 	return time.UnixMilli(ms.Int64)
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -87,30 +87,10 @@ func (o Options) withDefaults() Options {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = defaultTokenTTL
 	}
-	switch {
-	case o.TokenGrace == 0:
-		o.TokenGrace = defaultTokenGrace
-	case o.TokenGrace < 0:
-		o.TokenGrace = 0
-	}
-	switch {
-	case o.DedupWindow == 0:
-		o.DedupWindow = defaultDedupWindow
-	case o.DedupWindow < 0:
-		o.DedupWindow = 0
-	}
-	switch {
-	case o.Quota == 0:
-		o.Quota = defaultQuota
-	case o.Quota < 0:
-		o.Quota = 0
-	}
-	switch {
-	case o.Followers == 0:
-		o.Followers = defaultFollowers
-	case o.Followers < 0:
-		o.Followers = 0
-	}
+	o.TokenGrace = orDefault(o.TokenGrace, defaultTokenGrace)
+	o.DedupWindow = orDefault(o.DedupWindow, defaultDedupWindow)
+	o.Quota = orDefault(o.Quota, defaultQuota)
+	o.Followers = orDefault(o.Followers, defaultFollowers)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -118,4 +98,16 @@ func (o Options) withDefaults() Options {
 		o.Seed = time.Now().UnixNano()
 	}
 	return o
+}
+
+// orDefault resolves an option where zero means "the default" and a
+// negative value means none at all (zero).
+func orDefault[T int | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
