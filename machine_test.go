@@ -194,7 +194,10 @@ func TestMachineDiskFull(t *testing.T) {
 		wantOutput(t, r, "database or disk is full")
 		integrityCheck(t, fc.db)
 		mid := checkLedger(t, fc.db, "full", srv.Deliveries())
-		if mid["sent"] <= fc.n/2 || mid["sent"] == fc.n {
+		// Sending had begun when the disk filled: rows were marked in flight
+		// or recorded sent past the paused half. Where the WAL fills first
+		// depends on timing, so either is the fault under test.
+		if mid["sent"] == fc.n || (mid["sent"] <= fc.n/2 && mid["inflight"] == 0) {
 			t.Fatalf("ledger %v: the disk did not fill while sending", mid)
 		}
 
