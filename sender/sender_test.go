@@ -309,3 +309,56 @@ func TestNextQuotaReset(t *testing.T) {
 		t.Errorf("NextQuotaReset(%v) = %v, want %v", now, got, want)
 	}
 }
+
+// A stop hands back the recipients claimed ahead of the workers exactly as
+// they were: pending, no dedup window started, their last error kept (a
+// requeued row remembers why it failed before).
+func TestEngine_StopHandsBackClaims(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newFakeLedger(300)
+		for i := range l.rows {
+			l.rows[i].Errcode, l.rows[i].Errmsg = 43004, "require subscribe"
+		}
+		c := &fakeClient{t: t, ledger: l, respond: func(string, int, int) (int64, error) { return 0, apiErr(40037) }}
+		res := New(Config{BatchID: 1, Concurrency: 4, Lookahead: 100}, c, l, l, fakeRenderer{}).Run(t.Context())
+		if res.Stop != StopFatal {
+			t.Fatalf("Stop = %v, want fatal", res.Stop)
+		}
+		if l.maxClaim != 100 {
+			t.Errorf("largest claim %d lines, want the lookahead, 100", l.maxClaim)
+		}
+		attempted := 0
+		for _, r := range l.rows {
+			if r.State != store.StatePending || !r.FirstAttemptAt.IsZero() {
+				t.Fatalf("line %d: %s, first attempt %v; want pending with no window", r.Line, r.State, r.FirstAttemptAt)
+			}
+			if r.Attempts > 0 {
+				attempted++
+				if r.Errcode != 40037 {
+					t.Errorf("line %d attempted: errcode %d, want 40037", r.Line, r.Errcode)
+				}
+			} else if r.Errcode != 43004 || r.Errmsg != "require subscribe" {
+				t.Errorf("line %d never attempted: errcode %d %q, want the earlier 43004 kept", r.Line, r.Errcode, r.Errmsg)
+			}
+		}
+		if attempted == 0 || attempted > 4 {
+			t.Errorf("%d recipients attempted, want 1 to the concurrency, 4", attempted)
+		}
+	})
+}
+
+// At a --rate, no more than a second's worth is claimed ahead: a crash
+// leaves few rows that never left marked in flight.
+func TestEngine_LookaheadFollowsRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newFakeLedger(40)
+		c := &fakeClient{t: t, ledger: l, respond: func(string, int, int) (int64, error) { return 1, nil }}
+		res := New(Config{BatchID: 1, Concurrency: 32, Rate: 10}, c, l, l, fakeRenderer{}).Run(t.Context())
+		if res.Stop != StopNone || l.counts()[store.StateSent] != 40 {
+			t.Fatalf("stop %v, counts %v", res.Stop, l.counts())
+		}
+		if l.maxClaim != 10 {
+			t.Errorf("largest claim %d lines at 10/s, want 10", l.maxClaim)
+		}
+	})
+}
