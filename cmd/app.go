@@ -45,6 +45,10 @@ type app struct {
 	// resumeFlags are the campaign flags a printed resume command repeats,
 	// so the resumed run is paced as this one was.
 	resumeFlags []string
+
+	// notFound is the error of an unknown command, which urfave/cli reports
+	// only through a callback.
+	notFound error
 }
 
 // Main runs megasend with args (args[0] is the program name) and returns the
@@ -85,6 +89,9 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 	a := &app{streams: s, kill: killCtx}
 	a.log = slog.New(slog.NewTextHandler(s.Err, nil))
 	err := a.cli().RunContext(stopCtx, args)
+	if err == nil {
+		err = a.notFound
+	}
 	code := exitCode(err)
 	if err != nil && err.Error() != "" {
 		fmt.Fprintf(s.Err, "megasend: %v\n", err)
@@ -117,9 +124,7 @@ func (a *app) cli() *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError(err)
 		},
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "megasend: unknown command %q; see 'megasend --help'\n", name)
-		},
+		CommandNotFound: a.commandNotFound,
 	}
 }
 
@@ -180,4 +185,15 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// commandNotFound answers an unknown command or subcommand. urfave/cli
+// returns no error after it, so the exit code is set here: a typo in a cron
+// line must not look like success.
+func (a *app) commandNotFound(c *cli.Context, name string) {
+	help := "megasend --help"
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name && c.Command.Name != "megasend" {
+		help = "megasend " + c.Command.Name + " --help"
+	}
+	a.notFound = usageErrorf("unknown command %q; see '%s'", name, help)
 }

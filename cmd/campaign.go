@@ -45,7 +45,7 @@ func (a *app) campaignCommand() *cli.Command {
 		Name:  "campaign",
 		Usage: "send a template to every recipient of a file, or resume a batch",
 		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [options]
-megasend campaign --resume NAME [--retry-unknown] [--sandbox]
+megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--sandbox]
 
 --template takes a key stored with 'megasend template add', or a path: an argument
 containing a / or ending in .json or .toml is a file path.`,
@@ -79,8 +79,8 @@ containing a / or ending in .json or .toml is a file path.`,
 
 func (o campaignOptions) validate() error {
 	switch {
-	case o.resume != "" && (o.template != "" || o.users != ""):
-		return usageErrorf("--resume continues a batch with its own template and users; drop --template and --users")
+	case o.resume != "" && o.users != "":
+		return usageErrorf("--resume continues a batch with its own users; drop --users")
 	case o.resume == "" && (o.template == "" || o.users == ""):
 		return usageErrorf("campaign needs --template and --users (or --resume NAME)")
 	case o.retryUnknown && o.resume == "" && o.batch == "":
@@ -165,6 +165,13 @@ func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions,
 		}
 		if err := db.Lock(ctx, b.ID, owner); err != nil {
 			return store.Batch{}, nil, lockError(err)
+		}
+		if o.template != "" {
+			if b.Status == store.StatusImporting {
+				return store.Batch{}, nil, usageErrorf("batch %s has not finished importing; resume it with its own template first", b.Name)
+			}
+			t, err := a.replaceTemplate(ctx, db, b, o.template)
+			return b, t, err
 		}
 		t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody)
 		if err != nil {

@@ -206,8 +206,8 @@ func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b
 	}
 	if c.Failed+c.Unknown > 0 {
 		next = append(next,
-			fmt.Sprintf("export:  megasend report %s --failed --output failed.csv", shellQuote(b.Name)),
-			fmt.Sprintf("retry:   megasend retry %s [--errcode CODE,...] [--unknown]", shellQuote(b.Name)))
+			"export:  "+a.commandLine("report", shellQuote(b.Name), "--failed", "--output", "failed.csv"),
+			"retry:   "+a.commandLine("retry", shellQuote(b.Name), "[--errcode CODE,...]", "[--unknown]"))
 	}
 	if len(next) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(next, "\n"))

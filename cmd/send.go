@@ -99,11 +99,11 @@ func (a *app) settle(ctx context.Context, db *store.DB, b store.Batch, t *templa
 	if res.Stop == sender.StopNone && c.Pending == 0 && c.Inflight == 0 {
 		return db.SetStatus(ctx, b.ID, store.StatusDone, "")
 	}
-	return db.SetStatus(ctx, b.ID, store.StatusPaused, pauseReason(res, t))
+	return db.SetStatus(ctx, b.ID, store.StatusPaused, pauseReason(res, b.Name, t))
 }
 
 // pauseReason is the sentence the ledger keeps for a paused batch.
-func pauseReason(res sender.Result, t *template.Template) string {
+func pauseReason(res sender.Result, name string, t *template.Template) string {
 	switch res.Stop {
 	case sender.StopNone:
 		return "stopped with recipients left"
@@ -111,6 +111,7 @@ func pauseReason(res sender.Result, t *template.Template) string {
 		return fmt.Sprintf("%s (%s); quota resets at %s", res.Stop, errText(res.Err), res.QuotaResetAt.Format("2006-01-02 15:04 MST"))
 	case sender.StopFatal:
 		_, advice := wechat.Describe(wechat.Errcode(res.Err))
+		advice = strings.ReplaceAll(advice, " NAME ", " "+shellQuote(name)+" ")
 		return fmt.Sprintf("%s with template %s (template_id %s): %s; %s", res.Stop, t.Key, t.TemplateID(), errText(res.Err), advice)
 	}
 	if res.Err != nil && res.Err.Error() != res.Stop.String() {

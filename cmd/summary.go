@@ -9,7 +9,6 @@ import (
 
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
-	"github.com/megasend/megasend/wechat"
 )
 
 // finish prints the batch's summary from the ledger and returns the error
@@ -42,7 +41,7 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 		return withCode(exitResumable, nil)
 	}
 	if c.Failed+c.Unknown > 0 {
-		fmt.Fprintf(a.streams.Err, "see the failures: megasend report %s --failed\n", b.Name)
+		fmt.Fprintf(a.streams.Err, "see the failures: %s\n", a.commandLine("report", shellQuote(b.Name), "--failed"))
 		return withCode(exitFailures, nil)
 	}
 	return nil
@@ -63,10 +62,7 @@ func writeSummary(w io.Writer, b store.Batch, c store.Counts, groups []store.Fai
 	if len(groups) > 0 {
 		fmt.Fprintln(w, "failures by errcode:")
 		for _, g := range groups {
-			meaning, _ := wechat.Describe(g.Errcode)
-			if meaning == "" {
-				meaning = g.Errmsg
-			}
+			meaning, _ := describe(g, b.Name)
 			fmt.Fprintf(w, "  %-7s %6d  %-8s %s\n", fmt.Sprint(g.Errcode), g.Count, g.State, meaning)
 		}
 	}
@@ -75,6 +71,20 @@ func writeSummary(w io.Writer, b store.Batch, c store.Counts, groups []store.Fai
 // resumeCommand is the exact command that continues the batch, with the
 // global flags this invocation was given.
 func (a *app) resumeCommand(name string, sandbox bool) string {
+	args := []string{"campaign", "--resume", shellQuote(name)}
+	if sandbox {
+		args = append(args, "--sandbox")
+	}
+	for _, f := range a.resumeFlags {
+		args = append(args, shellQuote(f))
+	}
+	return a.commandLine(args...)
+}
+
+// commandLine is a megasend command line with args (quoted already) and
+// the global flags this invocation was given, so a hint copied from the
+// output finds the same database and account.
+func (a *app) commandLine(args ...string) string {
 	parts := []string{"megasend"}
 	// Values that came from the environment come from it again; only flags
 	// given on the command line are repeated.
@@ -87,14 +97,7 @@ func (a *app) resumeCommand(name string, sandbox bool) string {
 			parts = append(parts, "--"+f.flag, shellQuote(f.val))
 		}
 	}
-	parts = append(parts, "campaign", "--resume", shellQuote(name))
-	if sandbox {
-		parts = append(parts, "--sandbox")
-	}
-	for _, f := range a.resumeFlags {
-		parts = append(parts, shellQuote(f))
-	}
-	return strings.Join(parts, " ")
+	return strings.Join(append(parts, args...), " ")
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

@@ -121,6 +121,15 @@ func TestEngine_Run(t *testing.T) {
 			want:     map[string]int{store.StatePending: 500},
 		},
 		{
+			// The client refreshes a refused token once; a refusal that
+			// reaches the engine is the batch's problem, not the recipients'.
+			name: "TokenStillRefusedStops", n: 100, cfg: Config{Concurrency: 4},
+			respond:  func(string, int, int) (int64, error) { return 0, apiErr(40014) },
+			stop:     StopFatal,
+			maxCalls: 4,
+			want:     map[string]int{store.StatePending: 100},
+		},
+		{
 			name: "ErrorThreshold", n: 100, cfg: Config{Concurrency: 1, MaxErrors: Threshold{set: true, Count: 5}},
 			respond: func(string, int, int) (int64, error) { return 0, apiErr(43004) },
 			stop:    StopThreshold,

@@ -103,6 +103,13 @@ func (w *worker) send(r store.Recipient) {
 			e.pace.slowDown(false, e.event)
 			rateTries++
 			delay = e.cfg.Backoff << min(rateTries, 7)
+		case class == wechat.ClassToken:
+			// The client refreshed the token once already and WeChat still
+			// refuses it: every recipient would meet the same answer.
+			w.release(t, err)
+			e.stop(Result{Stop: StopFatal, Err: fmt.Errorf("the access token is refused even after a refresh "+
+				"(a token command handing out a stale token, or another system resetting it): %w", err)})
+			return
 		case class == wechat.ClassNone:
 			// Not WeChat's answer: a token command that failed, or a bug.
 			// Every recipient would meet it, so stop rather than guess.
@@ -169,7 +176,7 @@ func (w *worker) finish(t *try, state string, code int, msg string) {
 	}
 	e.jour.Finish(t.outcome(state, code, msg))
 	if e.errs.add(true) {
-		e.stop(Result{Stop: StopThreshold, Err: fmt.Errorf("more than %s of recipients failed", e.cfg.MaxErrors)})
+		e.stop(Result{Stop: StopThreshold, Err: fmt.Errorf("more recipients failed than --max-errors %s allows", e.cfg.MaxErrors)})
 	}
 }
 

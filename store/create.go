@@ -91,3 +91,16 @@ func (d *DB) DeleteBatch(ctx context.Context, batchID int64) error {
 	}
 	return tx.Commit()
 }
+
+// SetTemplate replaces the template snapshot a batch sends its remaining
+// recipients with: how a batch stopped by a wrong template_id is finished
+// once the template is fixed. The caller checks that every recipient still
+// to be sent renders with it.
+func (d *DB) SetTemplate(ctx context.Context, batchID int64, ref string, body []byte, hash string) error {
+	_, err := d.db.ExecContext(ctx, `UPDATE batches SET template_ref = ?, template_body = ?, template_hash = ?, updated_at = ?
+		WHERE id = ?`, ref, string(body), hash, d.nowMS(), batchID)
+	if err != nil {
+		return fmt.Errorf("set batch template: %w", err)
+	}
+	return nil
+}

@@ -36,8 +36,8 @@ var codes = map[int]codeInfo{
 	40249: {ClassRecipient, "message blocked for illegal content", "review the content of this message"},
 	40241: {ClassRecipient, "message is a duplicate within 60 seconds", "already delivered; do not resend"},
 
-	40037: {ClassFatal, "invalid template_id", "the template_id is not one of this account's templates: check get_all_private_template (megasend template pull)"},
-	43116: {ClassFatal, "template_id is banned", "choose another template in the MP console"},
+	40037: {ClassFatal, "invalid template_id", "the template_id is not one of this account's templates (see megasend template pull); fix it, then finish the batch with megasend campaign --resume NAME --template FIXED"},
+	43116: {ClassFatal, "template_id is banned", "choose another template in the MP console, then finish the batch with megasend campaign --resume NAME --template FIXED"},
 	40164: {ClassFatal, "caller IP not in the API IP whitelist", "add this machine's IP to the whitelist in the MP console"},
 	61004: {ClassFatal, "caller IP not registered in the whitelist", "add this machine's IP to the whitelist in the MP console"},
 	40125: {ClassFatal, "invalid app secret", "fix app_secret for this account"},
