@@ -170,6 +170,10 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 			name = n
 		}
 	}
+	if name == "" && len(cfg.Accounts) > 1 && a.streams.getenv(envAppID) == "" {
+		return credentials{}, usageErrorf("%s configures %d accounts (%s) and no default_account: choose one with --account NAME, or set default_account",
+			cfg.path, len(cfg.Accounts), accountNames(cfg))
+	}
 	acc, ok := cfg.Accounts[name]
 	if name != "" && !ok && (a.account != "" || cfg.DefaultAccount != "") {
 		where := "--account"
