@@ -39,11 +39,11 @@ with one of the codes. --unknown requeues the recipients whose outcome is unknow
 they may have been delivered already, so a resend may deliver twice. The batch
 keeps its history: attempts add up, and 'megasend report NAME' shows the outcome.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: flgErrcode, Usage: "requeue the recipients that failed with these `CODE,...` (e.g. 43004,-1)", Destination: &o.errcodes},
+			&cli.StringFlag{Name: flgErrcode, Usage: "requeue the recipients that failed with one of the errcodes `CODE,...` (e.g. 43004,-1)", Destination: &o.errcodes},
 			&cli.BoolFlag{Name: flgUnknown, Usage: "requeue the recipients whose outcome is unknown (may deliver twice)", Destination: &o.unknown},
 			&cli.BoolFlag{Name: flgSandbox, Usage: "send to a simulated WeChat API in-process (no account needed)", Destination: &o.sandbox},
-			&cli.Float64Flag{Name: flgRate, Usage: "at most `N` messages per second (0: as fast as the workers go)", Destination: &o.rate},
-			&cli.IntFlag{Name: flgConcurrency, Usage: "`N` concurrent sends (default 32)", Destination: &o.concurrency},
+			&cli.Float64Flag{Name: flgRate, Usage: "at most `N` messages per second", DefaultText: "the account's rate, else unlimited", Destination: &o.rate},
+			&cli.IntFlag{Name: flgConcurrency, Usage: "`N` concurrent sends", DefaultText: "the account's concurrency, else 32", Destination: &o.concurrency},
 			&cli.StringFlag{Name: flgMaxErrors, Usage: "pause when more than `N` recipients fail, or more than P% of recent ones", Destination: &o.maxErrors},
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation on a terminal", Destination: &o.yes},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,

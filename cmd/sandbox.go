@@ -74,7 +74,7 @@ GET /sandbox/stats and POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/res
 			&cli.StringFlag{Name: flgSandboxAppSecret, Value: wechattest.DefaultAppSecret, Usage: "the `SECRET` the sandbox accepts (its own, not a real one)", Destination: &o.appSecret},
 			&cli.StringFlag{Name: flgSandboxLatency, Usage: "answer after `D` (20ms), or a uniform MIN-MAX (5ms-50ms)", Destination: &o.latency},
 			&cli.StringFlag{Name: flgSandboxDeliveries, Usage: "append one JSON line per delivered message to `FILE`", Destination: &o.deliveries},
-			&cli.StringFlag{Name: flgSandboxTemplateIDs, Usage: "also accept these template `ID,...` (any: every id)", Destination: &o.templateIDs},
+			&cli.StringFlag{Name: flgSandboxTemplateIDs, Usage: "also accept the template ids `ID,...` (any: every id)", Destination: &o.templateIDs},
 			&cli.IntFlag{Name: flgSandboxQuota, Value: 100000, Usage: "daily template/send quota `N`", Destination: &o.quota},
 			&cli.DurationFlag{Name: flgSandboxTokenTTL, Value: 7200 * time.Second, Usage: "access token lifetime `D`", Destination: &o.tokenTTL},
 			&cli.Float64Flag{Name: flgSandboxFailRate, Usage: "fraction `P` of sends answered -1 system error", Destination: &o.failRate},
