@@ -100,7 +100,8 @@ func (a *app) templateCommand() *cli.Command {
 			Name:        "export",
 			Usage:       "write stored templates as files 'template import' reads back",
 			ArgsUsage:   "[KEY] [--dir DIR]",
-			Description: "Without --dir the templates go to stdout; with it, each to DIR/KEY.json.",
+			Description: "With KEY and without --dir the template goes to stdout; with --dir each template goes\n" +
+				"to DIR/KEY.json. All templates need --dir: one file holds one template.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: flgDir, Usage: "write one file per template into `DIR`"},
 			},

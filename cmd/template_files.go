@@ -110,6 +110,10 @@ func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {
 		fmt.Fprintln(a.streams.Err, "no templates to export")
 		return nil
 	}
+	if dir == "" && len(list) > 1 {
+		// Concatenated files would not import back: one file, one template.
+		return usageErrorf("template export: %d templates; give a KEY for one on stdout, or --dir DIR for a file each", len(list))
+	}
 	if dir == "" {
 		for _, st := range list {
 			if _, err := a.streams.Out.Write(template.EncodeFile(st.Key, st.Title, st.Body)); err != nil {
