@@ -13,11 +13,10 @@ import (
 )
 
 // fakeLedger is an in-memory Source and Journal that mirrors the store's
-// semantics: Pending pages by line, Claim marks inflight, Finish records.
+// semantics: Pending pages by line, Begin marks inflight, Finish records.
 type fakeLedger struct {
-	mu       sync.Mutex
-	rows     []store.Recipient // index = line-1
-	maxClaim int               // the most lines one Claim marked
+	mu   sync.Mutex
+	rows []store.Recipient // index = line-1
 }
 
 func newFakeLedger(n int) *fakeLedger {
@@ -43,20 +42,16 @@ func (l *fakeLedger) Pending(_ context.Context, _, after int64, limit int) ([]st
 	return out, nil
 }
 
-func (l *fakeLedger) Claim(_ context.Context, lines []int64, at time.Time) error {
+func (l *fakeLedger) Begin(_ context.Context, line int64, at time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.maxClaim = max(l.maxClaim, len(lines))
-	for _, line := range lines {
-		r := &l.rows[line-1]
-		if r.State != store.StatePending {
-			return fmt.Errorf("claim line %d: it is %s", line, r.State)
-		}
-		r.State = store.StateInflight
-		if r.FirstAttemptAt.IsZero() {
-			r.FirstAttemptAt = at
-		}
+	r := &l.rows[line-1]
+	r.State = store.StateInflight
+	r.Attempts++
+	if r.FirstAttemptAt.IsZero() {
+		r.FirstAttemptAt = at
 	}
+	r.LastAttemptAt = at
 	return nil
 }
 
@@ -64,14 +59,7 @@ func (l *fakeLedger) Finish(o store.Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := &l.rows[o.Line-1]
-	r.State, r.MsgID, r.FirstAttemptAt = o.State, o.MsgID, o.First
-	r.Attempts += o.Attempts
-	if !o.Untouched {
-		r.Errcode, r.Errmsg = o.Errcode, o.Errmsg
-	}
-	if o.Attempts > 0 {
-		r.LastAttemptAt = o.At
-	}
+	r.State, r.Errcode, r.Errmsg, r.MsgID = o.State, o.Errcode, o.Errmsg, o.MsgID
 }
 
 func (l *fakeLedger) state(openid string) string {

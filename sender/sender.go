@@ -6,16 +6,13 @@
 // fail that recipient.
 //
 // Every state change goes through a Journal before it matters: a recipient
-// is durably inflight before its request leaves. Recipients are claimed
-// (marked inflight) a few at a time just ahead of the workers, so no send
-// waits for a commit. The engine keeps no count of its own that anyone
-// needs after it returns; the ledger is the truth.
+// is durably inflight before its request leaves. The engine keeps no count
+// of its own that anyone needs after it returns; the ledger is the truth.
 package sender
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -36,11 +33,10 @@ type Source interface {
 	Pending(ctx context.Context, batchID, after int64, limit int) ([]store.Recipient, error)
 }
 
-// Journal records state changes. *store.Ledger implements it. Claim must
-// not return before the rows are durably inflight, with at as the start of
-// their dedup window; Finish records a recipient's outcome.
+// Journal records state changes. *store.Ledger implements it. Begin must
+// not return before the row is durably inflight.
 type Journal interface {
-	Claim(ctx context.Context, lines []int64, at time.Time) error
+	Begin(ctx context.Context, line int64, at time.Time) error
 	Finish(o store.Outcome)
 }
 
@@ -54,11 +50,6 @@ type Config struct {
 	BatchID     int64
 	Concurrency int     // workers; default 32
 	Rate        float64 // messages per second; 0 = as fast as the workers go
-	// Lookahead is how many recipients are claimed at a time, ahead of the
-	// workers; default Concurrency, and at most a second's worth at Rate.
-	// A crash leaves at most twice this many claimed rows that were never
-	// sent; the resume rule treats them as in flight.
-	Lookahead int
 	// MaxAttempts bounds tries per recipient for transient errors; default 5.
 	MaxAttempts int
 	// DedupWindow is how long WeChat deduplicates a client_msg_id; default 10m.
@@ -94,12 +85,6 @@ func (c *Config) defaults() {
 	}
 	if c.Backoff <= 0 {
 		c.Backoff = 500 * time.Millisecond
-	}
-	if c.Lookahead <= 0 {
-		c.Lookahead = c.Concurrency
-	}
-	if c.Rate > 0 {
-		c.Lookahead = max(1, min(c.Lookahead, int(c.Rate)))
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -171,9 +156,7 @@ func (e *Engine) Run(ctx context.Context) Result {
 	recovery := e.pace.recoverLoop(runCtx, e.event)
 	defer recovery()
 
-	// Claimed recipients wait here for a worker: while the workers take one
-	// claim's rows, the next is being committed.
-	work := make(chan store.Recipient, e.cfg.Lookahead)
+	work := make(chan store.Recipient)
 	var wg sync.WaitGroup
 	for range e.cfg.Concurrency {
 		wg.Go(func() {
@@ -186,9 +169,6 @@ func (e *Engine) Run(ctx context.Context) Result {
 	err := e.dispatch(runCtx, work)
 	close(work)
 	wg.Wait()
-	for r := range work { // claimed, never taken
-		e.unclaim(r)
-	}
 
 	res := Result{Sent: e.stats.sent.Load(), Failed: e.stats.failed.Load(), Unknown: e.stats.unknown.Load()}
 	e.haltMu.Lock()
@@ -233,12 +213,11 @@ func (e *Engine) requestContext(ctx context.Context) (context.Context, context.C
 	return reqCtx, cancel
 }
 
-// dispatch claims pending recipients in line order, Lookahead at a time,
-// and feeds them to the workers until there are none left or the run stops.
+// dispatch feeds pending recipients to the workers in line order until
+// there are none left or the run stops.
 func (e *Engine) dispatch(ctx context.Context, work chan<- store.Recipient) error {
 	const page = 512
 	var after int64
-	lines := make([]int64, 0, e.cfg.Lookahead)
 	for {
 		rows, err := e.source.Pending(ctx, e.cfg.BatchID, after, page)
 		if err != nil {
@@ -247,43 +226,18 @@ func (e *Engine) dispatch(ctx context.Context, work chan<- store.Recipient) erro
 			}
 			return err
 		}
-		last := len(rows) < page
-		for len(rows) > 0 {
-			claim := rows[:min(len(rows), e.cfg.Lookahead)]
-			rows = rows[len(claim):]
-			lines = lines[:0]
-			for _, r := range claim {
-				lines = append(lines, r.Line)
-			}
-			if err := e.jour.Claim(ctx, lines, time.Now()); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				e.stop(Result{Stop: StopError, Err: fmt.Errorf("record lines %d-%d inflight: %w", lines[0], lines[len(lines)-1], err)})
+		for _, r := range rows {
+			select {
+			case work <- r:
+			case <-ctx.Done():
 				return nil
 			}
-			for i, r := range claim {
-				select {
-				case work <- r:
-				case <-ctx.Done():
-					for _, r := range claim[i:] {
-						e.unclaim(r)
-					}
-					return nil
-				}
-				after = r.Line
-			}
+			after = r.Line
 		}
-		if last {
+		if len(rows) < page {
 			return nil
 		}
 	}
-}
-
-// unclaim hands back a claimed recipient no request was made for, as it
-// was before the claim.
-func (e *Engine) unclaim(r store.Recipient) {
-	e.jour.Finish(store.Outcome{Line: r.Line, State: store.StatePending, First: r.FirstAttemptAt, At: time.Now(), Untouched: true})
 }
 
 // stop records the first reason to halt the batch and stops dispatching.

@@ -19,80 +19,66 @@ type worker struct {
 	buf     []byte
 }
 
-// try is one recipient on its way through a worker.
-type try struct {
-	r store.Recipient
-	n int // requests made for it in this run
-	// first is the start of its dedup window: the first request that may
-	// have been delivered, or the one a crashed run recorded.
-	first time.Time
-	// unsure says an earlier request may have been delivered (an ambiguous
-	// error, or a row recovered after a crash); while it holds, a resend is
-	// allowed only inside the dedup window.
-	unsure bool
-}
-
-// outcome is what the ledger records when t ends in state.
-func (t *try) outcome(state string, code int, msg string) store.Outcome {
-	return store.Outcome{Line: t.r.Line, State: state, Errcode: code, Errmsg: msg,
-		Attempts: t.n, First: t.first, At: time.Now()}
-}
-
-// send takes one claimed recipient to a final state, or hands it back when
-// the run stops first. The row is inflight in the ledger already: retries
-// write nothing until the outcome.
+// send takes one recipient from pending to a final state, or releases it
+// when the run stops. unsure records whether an earlier attempt may have
+// been delivered (an ambiguous error, or an inflight row recovered after a
+// crash); while it is true a resend is allowed only inside the dedup window.
 func (w *worker) send(r store.Recipient) {
 	e := w.e
-	t := &try{r: r, first: r.FirstAttemptAt, unsure: !r.FirstAttemptAt.IsZero()}
-	if w.stopped() || e.pace.wait(w.runCtx) != nil {
-		e.unclaim(r) // never started
+	if w.stopped() {
+		return // never started: it is still pending in the ledger
+	}
+	if err := e.pace.wait(w.runCtx); err != nil {
 		return
 	}
+	first := r.FirstAttemptAt
+	unsure := !first.IsZero()
 	var lastErr error
 	for attempt, rateTries := 1, 0; ; {
 		now := time.Now()
-		if t.unsure && now.Sub(t.first) >= e.cfg.resendBefore() {
-			w.finish(t, store.StateUnknown, -1, fmt.Sprintf("not resent: %v (last error: %v)", errWindowPassed, lastErr))
+		if unsure && now.Sub(first) >= e.cfg.resendBefore() {
+			w.finish(r, store.StateUnknown, -1, fmt.Sprintf("not resent: %v (last error: %v)", errWindowPassed, lastErr))
 			return
 		}
-		if t.first.IsZero() {
-			t.first = now
+		if first.IsZero() {
+			first = now
+		}
+		if err := e.jour.Begin(w.reqCtx, r.Line, now); err != nil {
+			e.stop(Result{Stop: StopError, Err: fmt.Errorf("record line %d inflight: %w", r.Line, err)})
+			return
 		}
 		body, err := e.render.Render(w.buf[:0], &r)
 		if err != nil {
-			w.fail(t, 0, fmt.Sprintf("render: %v", err))
+			w.fail(r, 0, fmt.Sprintf("render: %v", err))
 			return
 		}
 		w.buf = body
-		t.n++
 		msgid, err := e.client.SendTemplateBody(w.reqCtx, body)
 		e.pace.done(err)
 		if err == nil {
 			e.stats.sent.Add(1)
 			e.errs.add(false)
-			o := t.outcome(store.StateSent, 0, "")
-			o.MsgID = msgid
-			e.jour.Finish(o)
+			e.jour.Finish(store.Outcome{Line: r.Line, State: store.StateSent, MsgID: msgid, At: time.Now()})
 			return
 		}
 		lastErr = err
-		t.unsure = t.unsure || wechat.IsAmbiguous(err)
+		unsure = unsure || wechat.IsAmbiguous(err)
 		class := wechat.ClassOf(err)
 		switch class {
 		case wechat.ClassRecipient:
-			w.fail(t, wechat.Errcode(err), apiMsg(err))
+			w.fail(r, wechat.Errcode(err), apiMsg(err))
 			return
 		case wechat.ClassQuota:
-			w.release(t, err)
+			w.release(r, unsure, err)
 			e.stop(Result{Stop: StopQuota, Err: err, QuotaResetAt: NextQuotaReset(time.Now())})
 			return
 		case wechat.ClassFatal:
-			w.release(t, err)
+			w.release(r, unsure, err)
 			e.stop(Result{Stop: StopFatal, Err: err})
 			return
 		}
 		if w.stopped() {
-			w.release(t, err)
+			w.release(r, unsure, err)
 			return
 		}
 		var delay time.Duration
@@ -113,11 +99,11 @@ func (w *worker) send(r store.Recipient) {
 		case class == wechat.ClassNone:
 			// Not WeChat's answer: a token command that failed, or a bug.
 			// Every recipient would meet it, so stop rather than guess.
-			w.release(t, err)
+			w.release(r, unsure, err)
 			e.stop(Result{Stop: StopError, Err: err})
 			return
 		case attempt >= e.cfg.MaxAttempts:
-			w.giveUp(t, err)
+			w.giveUp(r, unsure, err)
 			return
 		default:
 			if e.pace.busyBurst() {
@@ -128,23 +114,23 @@ func (w *worker) send(r store.Recipient) {
 		}
 		e.event(Event{Kind: EventRetry, Line: r.Line, Err: err})
 		if !sleep(w.runCtx, jitter(delay)) {
-			w.release(t, err)
+			w.release(r, unsure, err)
 			return
 		}
 	}
 }
 
 // giveUp ends a recipient whose transient errors outlasted its attempts.
-func (w *worker) giveUp(t *try, err error) {
+func (w *worker) giveUp(r store.Recipient, unsure bool, err error) {
 	switch {
-	case t.unsure:
-		w.finish(t, store.StateUnknown, -1, fmt.Sprintf("no answer after %d attempts, may have been delivered: %v", w.e.cfg.MaxAttempts, err))
+	case unsure:
+		w.finish(r, store.StateUnknown, -1, fmt.Sprintf("no answer after %d attempts, may have been delivered: %v", w.e.cfg.MaxAttempts, err))
 	case isUnreachable(err):
 		// Nothing left this machine: the batch, not the recipient, has a problem.
-		w.release(t, err)
+		w.release(r, false, err)
 		w.e.stop(Result{Stop: StopUnreachable, Err: err})
 	default:
-		w.fail(t, wechat.Errcode(err), apiMsg(err))
+		w.fail(r, wechat.Errcode(err), apiMsg(err))
 	}
 }
 
@@ -152,21 +138,19 @@ func (w *worker) giveUp(t *try, err error) {
 // known. A row that may have been delivered stays inflight, so the resume
 // rule decides by the dedup window; a row WeChat definitely refused goes
 // back to pending, to be sent as if new.
-func (w *worker) release(t *try, err error) {
+func (w *worker) release(r store.Recipient, unsure bool, err error) {
 	w.e.stats.released.Add(1)
-	if t.unsure {
-		w.e.jour.Finish(t.outcome(store.StateInflight, wechat.Errcode(err), apiMsg(err)))
-		return
+	if unsure {
+		return // inflight in the ledger already
 	}
-	t.first = time.Time{} // nothing was delivered: the window starts afresh
-	w.e.jour.Finish(t.outcome(store.StatePending, wechat.Errcode(err), apiMsg(err)))
+	w.e.jour.Finish(store.Outcome{Line: r.Line, State: store.StatePending, Errcode: wechat.Errcode(err), Errmsg: apiMsg(err), At: time.Now()})
 }
 
-func (w *worker) fail(t *try, code int, msg string) {
-	w.finish(t, store.StateFailed, code, msg)
+func (w *worker) fail(r store.Recipient, code int, msg string) {
+	w.finish(r, store.StateFailed, code, msg)
 }
 
-func (w *worker) finish(t *try, state string, code int, msg string) {
+func (w *worker) finish(r store.Recipient, state string, code int, msg string) {
 	e := w.e
 	switch state {
 	case store.StateFailed:
@@ -174,7 +158,7 @@ func (w *worker) finish(t *try, state string, code int, msg string) {
 	case store.StateUnknown:
 		e.stats.unknown.Add(1)
 	}
-	e.jour.Finish(t.outcome(state, code, msg))
+	e.jour.Finish(store.Outcome{Line: r.Line, State: state, Errcode: code, Errmsg: msg, At: time.Now()})
 	if e.errs.add(true) {
 		e.stop(Result{Stop: StopThreshold, Err: fmt.Errorf("more recipients failed than --max-errors %s allows", e.cfg.MaxErrors)})
 	}

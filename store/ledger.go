@@ -20,33 +20,19 @@ const heartbeat = 5 * time.Second
 // maxGroup bounds how many changes one transaction commits.
 const maxGroup = 1024
 
-// Outcome is the result of one recipient's send, recorded by Finish.
+// Outcome is the result of one recipient's send.
 type Outcome struct {
-	Line int64
-	// State is sent, failed or unknown; pending when the recipient goes back
-	// unsent (WeChat refused it outright, or no request was made); inflight
-	// when a request may have been delivered and the resume rule must decide.
-	State   string
+	Line    int64
+	State   string // sent, failed, unknown, or pending (released unsent) or inflight (left for the resume rule)
 	Errcode int
 	Errmsg  string
 	MsgID   int64
-	// Attempts is how many requests this run made for the recipient; they
-	// are added to the row's count.
-	Attempts int
-	// First becomes the row's first_attempt_at, the start of its dedup
-	// window: the first request that may have been delivered, or zero when
-	// none may have been.
-	First time.Time
-	// At is when the outcome was known; it is the row's last attempt time
-	// when Attempts > 0, and its completion time in a final state.
-	At time.Time
-	// Untouched marks a claimed recipient handed back before any request was
-	// made: only its state and First change, its last error stays.
-	Untouched bool
+	At      time.Time
 }
 
 type ledgerOp struct {
-	claim   []int64 // lines to mark inflight (synchronous) rather than an outcome
+	begin   bool // mark inflight (synchronous) rather than record an outcome
+	line    int64
 	at      time.Time
 	outcome Outcome
 	ack     chan error // nil for asynchronous outcomes
@@ -54,10 +40,10 @@ type ledgerOp struct {
 
 // Ledger is the write side of one batch while it is being sent. A single
 // goroutine owns every write and commits whatever has queued up in one
-// transaction, so the cost of a commit is shared by all the changes waiting
-// on it. Claim returns only once its rows are durably inflight; Finish
-// queues the outcome and returns at once (a crash before its commit leaves
-// the row inflight, which the resume rule handles).
+// transaction, so the cost of a commit is shared by all the sends waiting on
+// it. Begin returns only once the row is durably inflight; Finish queues the
+// outcome and returns at once (a crash before its commit leaves the row
+// inflight, which the resume rule handles).
 type Ledger struct {
 	d       *DB
 	batchID int64
@@ -82,13 +68,12 @@ func (d *DB) OpenLedger(ctx context.Context, batchID int64, owner string) *Ledge
 	return l
 }
 
-// Claim durably marks lines inflight, with at as the start of their dedup
-// window unless a recovered row already has one. It blocks until committed:
-// no request for these lines may leave before it returns.
-func (l *Ledger) Claim(ctx context.Context, lines []int64, at time.Time) error {
+// Begin durably marks line inflight: attempts+1, the attempt time, and the
+// first attempt time if this is the first. It blocks until committed.
+func (l *Ledger) Begin(ctx context.Context, line int64, at time.Time) error {
 	ack := make(chan error, 1)
 	select {
-	case l.ops <- ledgerOp{claim: lines, at: at, ack: ack}:
+	case l.ops <- ledgerOp{begin: true, line: line, at: at, ack: ack}:
 	case <-l.done:
 		return l.failure()
 	case <-ctx.Done():
@@ -105,7 +90,7 @@ func (l *Ledger) Claim(ctx context.Context, lines []int64, at time.Time) error {
 // Finish queues an outcome. Write errors surface from later calls and Close.
 func (l *Ledger) Finish(o Outcome) {
 	select {
-	case l.ops <- ledgerOp{outcome: o}:
+	case l.ops <- ledgerOp{line: o.Line, outcome: o}:
 	case <-l.done:
 	}
 }
@@ -190,26 +175,27 @@ func (l *Ledger) fail(err error, group []ledgerOp) {
 
 // The writer's statements. A group's rows travel as one JSON array, so a
 // commit runs a fixed handful of statements however many sends it covers:
-// claims become one UPDATE over json_each; outcomes go through a temporary
+// begins become one UPDATE over json_each; outcomes go through a temporary
 // table keyed by line and one UPDATE whose correlated lookups use it (both
 // plans are primary-key searches; an UPDATE ... FROM json_each made SQLite
-// scan the whole batch instead). A recipient's row is written twice in a
-// run: claimed, then its outcome; retries in between write nothing.
+// scan the whole batch instead).
 const (
 	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
-	sqlClaim = `UPDATE recipients SET state = 'inflight', first_attempt_at = COALESCE(first_attempt_at, ?3)
-		WHERE batch_id = ?1 AND line IN (SELECT value FROM json_each(?2)) AND state = 'pending'`
+	sqlBegin = `UPDATE recipients SET state = 'inflight', attempts = attempts + 1,
+		first_attempt_at = COALESCE(first_attempt_at, ?3), last_attempt_at = ?3
+		WHERE batch_id = ?1 AND line IN (SELECT value FROM json_each(?2))`
 	sqlOutcomesTable = `CREATE TEMP TABLE IF NOT EXISTS ledger_outcomes (line INTEGER PRIMARY KEY,
-		state TEXT, errcode INTEGER, errmsg TEXT, msgid INTEGER, done INTEGER,
-		attempts INTEGER, first INTEGER, last INTEGER, untouched INTEGER)`
+		state TEXT, errcode INTEGER, errmsg TEXT, msgid INTEGER, done INTEGER)`
 	sqlOutcomesClear = `DELETE FROM temp.ledger_outcomes`
-	sqlOutcomesFill  = `INSERT INTO temp.ledger_outcomes SELECT value->>0, value->>1, value->>2, value->>3, value->>4,
-		value->>5, value->>6, value->>7, value->>8, value->>9 FROM json_each(?1)`
-	sqlFinish = `UPDATE recipients SET (state, errcode, errmsg, msgid, done_at, attempts, first_attempt_at, last_attempt_at) =
-		(SELECT o.state, IIF(o.untouched, recipients.errcode, o.errcode), IIF(o.untouched, recipients.errmsg, o.errmsg),
-			o.msgid, o.done, recipients.attempts + o.attempts, o.first, COALESCE(o.last, recipients.last_attempt_at)
-		FROM temp.ledger_outcomes o WHERE o.line = recipients.line)
+	sqlOutcomesFill  = `INSERT INTO temp.ledger_outcomes SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5
+		FROM json_each(?1)`
+	sqlFinish = `UPDATE recipients SET (state, errcode, errmsg, msgid, done_at) =
+		(SELECT state, errcode, errmsg, msgid, done FROM temp.ledger_outcomes o WHERE o.line = recipients.line)
 		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
+	// A row released to pending was refused outright: nothing was delivered,
+	// so the dedup-window clock starts afresh.
+	sqlReleased = `UPDATE recipients SET first_attempt_at = NULL
+		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes WHERE state = 'pending')`
 )
 
 // writer is the Ledger's own connection and its prepared statements. The
@@ -217,9 +203,9 @@ const (
 // and transactions are plain BEGIN IMMEDIATE / COMMIT on it: database/sql's
 // Tx.StmtContext would re-prepare every statement for every group.
 type writer struct {
-	conn                             *sql.Conn
-	txBegin, txCommit, txRollback    *sql.Stmt
-	beat, claim, clear, fill, finish *sql.Stmt
+	conn                                      *sql.Conn
+	txBegin, txCommit, txRollback             *sql.Stmt
+	beat, begin, clear, fill, finish, release *sql.Stmt
 }
 
 func (d *DB) newWriter(ctx context.Context) (*writer, error) {
@@ -236,8 +222,8 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 		dst **sql.Stmt
 		q   string
 	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
-		{&w.beat, sqlBeat}, {&w.claim, sqlClaim}, {&w.clear, sqlOutcomesClear}, {&w.fill, sqlOutcomesFill},
-		{&w.finish, sqlFinish}} {
+		{&w.beat, sqlBeat}, {&w.begin, sqlBegin}, {&w.clear, sqlOutcomesClear}, {&w.fill, sqlOutcomesFill},
+		{&w.finish, sqlFinish}, {&w.release, sqlReleased}} {
 		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
 			w.close()
 			return nil, err
@@ -247,7 +233,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 }
 
 func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.claim, w.clear, w.fill, w.finish} {
+	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.begin, w.clear, w.fill, w.finish, w.release} {
 		if st != nil {
 			st.Close()
 		}
@@ -278,11 +264,11 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) (err e
 			return ErrLockLost
 		}
 	}
-	claims, outcomes, at := l.encode(group)
-	if claims != nil {
-		// One time for the group's claims: the earliest, so the recorded start
-		// of a dedup window is never later than a real send.
-		if _, err := w.claim.ExecContext(ctx, l.batchID, claims, at); err != nil {
+	begins, outcomes, released, at := l.encode(group)
+	if begins != nil {
+		// One attempt time for the group: the earliest, so the recorded start
+		// of the dedup window is never later than a real send.
+		if _, err := w.begin.ExecContext(ctx, l.batchID, begins, at); err != nil {
 			return fmt.Errorf("ledger: mark inflight: %w", err)
 		}
 	}
@@ -290,7 +276,16 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) (err e
 		for _, step := range []struct {
 			st   *sql.Stmt
 			args []any
-		}{{st: w.clear}, {st: w.fill, args: []any{outcomes}}, {st: w.finish, args: []any{l.batchID}}} {
+			skip bool
+		}{
+			{st: w.clear},
+			{st: w.fill, args: []any{outcomes}},
+			{st: w.finish, args: []any{l.batchID}},
+			{st: w.release, args: []any{l.batchID}, skip: !released},
+		} {
+			if step.skip {
+				continue
+			}
 			if _, err := step.st.ExecContext(ctx, step.args...); err != nil {
 				return fmt.Errorf("ledger: record outcomes: %w", err)
 			}
@@ -308,75 +303,69 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) (err e
 }
 
 // encode turns a group into the JSON arrays the statements take: the lines
-// to mark inflight, and one [line, state, errcode, errmsg, msgid, done,
-// attempts, first, last, untouched] per outcome. A line appears at most once
-// per group: its outcome follows its claim's commit, and a finished line is
-// not sent again in the same run.
-func (l *Ledger) encode(group []ledgerOp) (claims, outcomes []byte, at int64) {
+// to mark inflight, and one [line, state, errcode, errmsg, msgid, done] per
+// outcome. A line appears at most once per group: its Finish follows its
+// Begin's commit, and a finished line is not sent again in the same run.
+func (l *Ledger) encode(group []ledgerOp) (begins, outcomes []byte, released bool, at int64) {
 	for _, op := range group {
-		if op.ack != nil {
+		if op.begin {
 			ms := op.at.UnixMilli()
-			if claims == nil {
-				claims, at = append(l.bbuf[:0], '['), ms
+			if begins == nil {
+				begins, at = append(l.bbuf[:0], '['), ms
 			} else {
+				begins = append(begins, ',')
 				at = min(at, ms)
 			}
-			for _, line := range op.claim {
-				if claims[len(claims)-1] != '[' {
-					claims = append(claims, ',')
-				}
-				claims = strconv.AppendInt(claims, line, 10)
-			}
+			begins = strconv.AppendInt(begins, op.line, 10)
 			continue
 		}
+		o := op.outcome
 		if outcomes == nil {
 			outcomes = append(l.obuf[:0], '[')
 		} else {
 			outcomes = append(outcomes, ',')
 		}
-		outcomes = appendOutcome(outcomes, op.outcome)
+		outcomes = append(outcomes, '[')
+		outcomes = strconv.AppendInt(outcomes, o.Line, 10)
+		outcomes = append(outcomes, ",\""...)
+		outcomes = append(outcomes, o.State...) // a state constant: nothing to escape
+		outcomes = append(outcomes, "\","...)
+		if o.Errcode != 0 || o.State == StateFailed {
+			outcomes = strconv.AppendInt(outcomes, int64(o.Errcode), 10)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ',')
+		if o.Errmsg != "" {
+			msg, _ := json.Marshal(o.Errmsg)
+			outcomes = append(outcomes, msg...)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ',')
+		if o.MsgID != 0 {
+			outcomes = strconv.AppendInt(outcomes, o.MsgID, 10)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ',')
+		if d := doneAt(o); d.Valid {
+			outcomes = strconv.AppendInt(outcomes, d.Int64, 10)
+		} else {
+			outcomes = append(outcomes, "null"...)
+		}
+		outcomes = append(outcomes, ']')
+		released = released || o.State == StatePending
 	}
-	if claims != nil {
-		claims = append(claims, ']')
-		l.bbuf = claims
+	if begins != nil {
+		begins = append(begins, ']')
+		l.bbuf = begins
 	}
 	if outcomes != nil {
 		outcomes = append(outcomes, ']')
 		l.obuf = outcomes
 	}
-	return claims, outcomes, at
-}
-
-// appendOutcome appends o as the JSON array sqlOutcomesFill reads.
-func appendOutcome(b []byte, o Outcome) []byte {
-	appendInt := func(b []byte, v int64, ok bool) []byte {
-		if !ok {
-			return append(b, "null,"...)
-		}
-		return append(strconv.AppendInt(b, v, 10), ',')
-	}
-	b = append(b, '[')
-	b = appendInt(b, o.Line, true)
-	b = append(b, '"')
-	b = append(b, o.State...) // a state constant: nothing to escape
-	b = append(b, `",`...)
-	b = appendInt(b, int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed)
-	if o.Errmsg != "" {
-		msg, _ := json.Marshal(o.Errmsg)
-		b = append(append(b, msg...), ',')
-	} else {
-		b = append(b, "null,"...)
-	}
-	b = appendInt(b, o.MsgID, o.MsgID != 0)
-	done := doneAt(o)
-	b = appendInt(b, done.Int64, done.Valid)
-	b = appendInt(b, int64(o.Attempts), true)
-	b = appendInt(b, o.First.UnixMilli(), !o.First.IsZero())
-	b = appendInt(b, o.At.UnixMilli(), o.Attempts > 0)
-	if o.Untouched {
-		return append(b, "1]"...)
-	}
-	return append(b, "0]"...)
+	return begins, outcomes, released, at
 }
 
 // doneAt stamps final states; released rows have no completion time.

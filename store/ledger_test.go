@@ -27,7 +27,7 @@ func importN(t *testing.T, db *DB, n int) Batch {
 	return b
 }
 
-func TestLedger_ClaimFinish(t *testing.T) {
+func TestLedger_BeginFinish(t *testing.T) {
 	ctx := t.Context()
 	db := mustOpen(t)
 	b := importN(t, db, 200)
@@ -38,20 +38,18 @@ func TestLedger_ClaimFinish(t *testing.T) {
 	for i := range 200 {
 		line := int64(i + 2)
 		wg.Go(func() {
-			if err := l.Claim(ctx, []int64{line}, start); err != nil {
+			if err := l.Begin(ctx, line, start); err != nil {
 				t.Error(err)
 				return
 			}
 			switch line % 4 {
 			case 0:
-				l.Finish(Outcome{Line: line, State: StateSent, MsgID: bigMsgID + line, Attempts: 1, First: start, At: start})
+				l.Finish(Outcome{Line: line, State: StateSent, MsgID: bigMsgID + line, At: start})
 			case 1:
-				l.Finish(Outcome{Line: line, State: StateFailed, Errcode: 43004, Errmsg: `require "subscribe" 需要 rid: 1-2-3`,
-					Attempts: 1, First: start, At: start})
+				l.Finish(Outcome{Line: line, State: StateFailed, Errcode: 43004, Errmsg: `require "subscribe" 需要 rid: 1-2-3`, At: start})
 			case 2:
-				l.Finish(Outcome{Line: line, State: StatePending, Errcode: 45009, Errmsg: "quota", Attempts: 1, At: start})
+				l.Finish(Outcome{Line: line, State: StatePending, Errcode: 45009, Errmsg: "quota", At: start})
 			case 3: // left inflight, as after an ambiguous answer at a stop
-				l.Finish(Outcome{Line: line, State: StateInflight, Errcode: -1, Errmsg: "timeout", Attempts: 1, First: start, At: start})
 			}
 		})
 	}
@@ -112,58 +110,16 @@ func TestLedger_LockLost(t *testing.T) {
 	db := mustOpen(t)
 	b := importN(t, db, 3)
 	l := db.OpenLedger(ctx, b.ID, "1@h")
-	if err := l.Claim(ctx, []int64{2}, time.Now()); err != nil {
+	if err := l.Begin(ctx, 2, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.db.Exec(`UPDATE batches SET lock_owner = '2@other' WHERE id = ?`, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Claim(ctx, []int64{3}, time.Now()); !errors.Is(err, ErrLockLost) {
-		t.Errorf("Claim after takeover = %v, want ErrLockLost", err)
+	if err := l.Begin(ctx, 3, time.Now()); !errors.Is(err, ErrLockLost) {
+		t.Errorf("Begin after takeover = %v, want ErrLockLost", err)
 	}
 	if err := l.Close(); !errors.Is(err, ErrLockLost) {
 		t.Errorf("Close = %v, want ErrLockLost", err)
-	}
-}
-
-// A claimed row handed back untouched is as it was before the claim: its
-// last error and its dedup window (none, or the one a crash left) stay.
-func TestLedger_Unclaim(t *testing.T) {
-	ctx := t.Context()
-	db := mustOpen(t)
-	b := importN(t, db, 2)
-	crashed := time.UnixMilli(time.Now().Add(-time.Minute).UnixMilli())
-	if _, err := db.db.Exec(`UPDATE recipients SET errcode = 43004, errmsg = 'require subscribe', attempts = 1`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.db.Exec(`UPDATE recipients SET first_attempt_at = ? WHERE line = 3`, crashed.UnixMilli()); err != nil {
-		t.Fatal(err)
-	}
-	l := db.OpenLedger(ctx, b.ID, "1@h")
-	if err := l.Claim(ctx, []int64{2, 3}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := db.Counts(ctx, b.ID)
-	if c.Inflight != 2 {
-		t.Fatalf("after the claim %+v, want 2 inflight", c)
-	}
-	l.Finish(Outcome{Line: 2, State: StatePending, At: time.Now(), Untouched: true})
-	l.Finish(Outcome{Line: 3, State: StatePending, First: crashed, At: time.Now(), Untouched: true})
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var rows []Recipient
-	if err := db.Recipients(ctx, b.ID, nil, func(r Recipient) error { rows = append(rows, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		want := time.Time{}
-		if r.Line == 3 {
-			want = crashed
-		}
-		if r.State != StatePending || r.Errcode != 43004 || r.Errmsg != "require subscribe" || r.Attempts != 1 || !r.FirstAttemptAt.Equal(want) {
-			t.Errorf("line %d = %s, %d %q, %d attempts, first %v; want pending, the 43004 kept, 1 attempt, first %v",
-				r.Line, r.State, r.Errcode, r.Errmsg, r.Attempts, r.FirstAttemptAt, want)
-		}
 	}
 }
