@@ -92,7 +92,7 @@ func (w *worker) send(r store.Recipient) {
 		case class == wechat.ClassToken:
 			// The client refreshed the token once already and WeChat still
 			// refuses it: every recipient would meet the same answer.
-			w.release(t, err)
+			w.release(r, unsure, err)
 			e.stop(Result{Stop: StopFatal, Err: fmt.Errorf("the access token is refused even after a refresh "+
 				"(a token command handing out a stale token, or another system resetting it): %w", err)})
 			return
