@@ -192,7 +192,7 @@ func version() string {
 // line must not look like success.
 func (a *app) commandNotFound(c *cli.Context, name string) {
 	help := "megasend --help"
-	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name && c.Command.Name != "megasend" {
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		help = "megasend " + c.Command.Name + " --help"
 	}
 	a.notFound = usageErrorf("unknown command %q; see '%s'", name, help)

@@ -26,8 +26,7 @@ func (a *app) replaceTemplate(ctx context.Context, db *store.DB, b store.Batch, 
 	if hashBytes(t.Body()) == b.TemplateHash {
 		return t, nil
 	}
-	var problems []string
-	bad := 0
+	bad := problems{kind: "error"}
 	var buf []byte
 	states := []string{store.StatePending, store.StateInflight, store.StateFailed, store.StateUnknown}
 	err = db.Recipients(ctx, b.ID, states, func(r store.Recipient) error {
@@ -36,19 +35,13 @@ func (a *app) replaceTemplate(ctx context.Context, db *store.DB, b store.Batch, 
 			return fmt.Errorf("batch %s line %d: stored %w", b.Name, r.Line, err)
 		}
 		row := recipient.Row{OpenID: r.OpenID, Vars: vars}
-		var msgs []string
 		if buf, err = t.Render(buf[:0], row.Lookup, r.ClientMsgID); err != nil {
-			msgs = append(msgs, err.Error())
-		} else {
-			for _, p := range t.LintValues(row.Lookup) {
-				if p.Severity == template.Error {
-					msgs = append(msgs, p.Path+": "+p.Msg)
-				}
-			}
+			bad.add("batch %s line %d (%s): %v", b.Name, r.Line, r.OpenID, err)
+			return nil
 		}
-		for _, m := range msgs {
-			if bad++; bad <= maxShown {
-				problems = append(problems, fmt.Sprintf("batch %s line %d (%s): %s", b.Name, r.Line, r.OpenID, m))
+		for _, p := range t.LintValues(row.Lookup) {
+			if p.Severity == template.Error {
+				bad.add("batch %s line %d (%s): %s: %s", b.Name, r.Line, r.OpenID, p.Path, p.Msg)
 			}
 		}
 		return nil
@@ -56,12 +49,10 @@ func (a *app) replaceTemplate(ctx context.Context, db *store.DB, b store.Batch, 
 	if err != nil {
 		return nil, err
 	}
-	if bad > 0 {
-		for _, p := range problems {
-			fmt.Fprintf(a.streams.Err, "error: %s\n", p)
-		}
+	if bad.count > 0 {
+		bad.print(a.streams.Err)
 		return nil, usageErrorf("template %s does not fit batch %s: %d %s; the batch keeps its template, nothing was sent",
-			t.Key, b.Name, bad, plural(bad, "problem"))
+			t.Key, b.Name, bad.count, plural(bad.count, "problem"))
 	}
 	if err := db.SetTemplate(ctx, b.ID, ref, t.Body(), hashBytes(t.Body())); err != nil {
 		return nil, err

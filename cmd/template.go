@@ -97,9 +97,9 @@ func (a *app) templateCommand() *cli.Command {
 			},
 		},
 		{
-			Name:        "export",
-			Usage:       "write stored templates as files 'template import' reads back",
-			ArgsUsage:   "[KEY] [--dir DIR]",
+			Name:      "export",
+			Usage:     "write stored templates as files 'template import' reads back",
+			ArgsUsage: "[KEY] [--dir DIR]",
 			Description: "With KEY and without --dir the template goes to stdout; with --dir each template goes\n" +
 				"to DIR/KEY.json. All templates need --dir: one file holds one template.",
 			Flags: []cli.Flag{
