@@ -114,13 +114,14 @@ func openLedger(t *testing.T, db string) *sql.DB {
 	return sdb
 }
 
-// ledgerRows reads every recipient of the batch.
+// ledgerRows reads every recipient of the batch as another program would:
+// through the recipients_now view, sends in progress included.
 func ledgerRows(t *testing.T, db, batch string) []row {
 	t.Helper()
 	sdb := openLedger(t, db)
 	defer sdb.Close()
 	rows, err := sdb.Query(`SELECT r.line, r.openid, r.state, r.errcode, r.msgid
-		FROM recipients r JOIN batches b ON b.id = r.batch_id WHERE b.name = ? ORDER BY r.line`, batch)
+		FROM recipients_now r JOIN batches b ON b.id = r.batch_id WHERE b.name = ? ORDER BY r.line`, batch)
 	if err != nil {
 		t.Fatal(err)
 	}

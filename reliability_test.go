@@ -167,7 +167,8 @@ func campaignEnv(sp *sandboxProc, db string) []string {
 	)
 }
 
-// ledgerCounts reads the batch's state counts straight from the database.
+// ledgerCounts reads the batch's state counts straight from the database
+// (the recipients_now view, sends in progress included).
 func ledgerCounts(t *testing.T, db, batch string) map[string]int {
 	t.Helper()
 	sdb, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
@@ -175,7 +176,7 @@ func ledgerCounts(t *testing.T, db, batch string) map[string]int {
 		t.Fatal(err)
 	}
 	defer sdb.Close()
-	rows, err := sdb.Query(`SELECT state, COUNT(*) FROM recipients r JOIN batches b ON b.id = r.batch_id
+	rows, err := sdb.Query(`SELECT state, COUNT(*) FROM recipients_now r JOIN batches b ON b.id = r.batch_id
 		WHERE b.name = ? GROUP BY state`, batch)
 	if err != nil {
 		t.Fatal(err)

@@ -66,16 +66,6 @@ type Recipient struct {
 	DoneAt         time.Time
 }
 
-// Counts is the number of a batch's recipients in each state.
-type Counts struct {
-	Pending, Inflight, Sent, Failed, Unknown, Skipped int64
-}
-
-// Total is the number of recipients counted.
-func (c Counts) Total() int64 {
-	return c.Pending + c.Inflight + c.Sent + c.Failed + c.Unknown + c.Skipped
-}
-
 const batchColumns = `id, name, nonce, template_ref, template_body, template_hash, source_path, source_hash,
 	account, status, pause_reason, total, created_at, updated_at, finished_at, lock_owner, lock_since, lock_beat`
 
@@ -128,49 +118,4 @@ func (d *DB) Batches(ctx context.Context) ([]Batch, error) {
 		out = append(out, b)
 	}
 	return out, rows.Err()
-}
-
-// Counts returns the number of recipients of batch id in each state.
-func (d *DB) Counts(ctx context.Context, batchID int64) (Counts, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM recipients WHERE batch_id = ? GROUP BY state`, batchID)
-	if err != nil {
-		return Counts{}, fmt.Errorf("count recipients: %w", err)
-	}
-	defer rows.Close()
-	var c Counts
-	for rows.Next() {
-		var state string
-		var n int64
-		if err := rows.Scan(&state, &n); err != nil {
-			return Counts{}, fmt.Errorf("count recipients: %w", err)
-		}
-		switch state {
-		case StatePending:
-			c.Pending = n
-		case StateInflight:
-			c.Inflight = n
-		case StateSent:
-			c.Sent = n
-		case StateFailed:
-			c.Failed = n
-		case StateUnknown:
-			c.Unknown = n
-		case StateSkipped:
-			c.Skipped = n
-		}
-	}
-	return c, rows.Err()
-}
-
-// Remaining returns how many of a batch's recipients are pending or
-// inflight. Unlike Counts it reads only those rows through the state index,
-// so a resume of a mostly sent batch starts at once.
-func (d *DB) Remaining(ctx context.Context, batchID int64) (int64, error) {
-	var n int64
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state IN ('pending', 'inflight')`,
-		batchID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count remaining recipients: %w", err)
-	}
-	return n, nil
 }

@@ -83,8 +83,10 @@ func (d *DB) DeleteBatch(ctx context.Context, batchID int64) error {
 		return fmt.Errorf("delete batch: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM recipients WHERE batch_id = ?`, batchID); err != nil {
-		return fmt.Errorf("delete batch: %w", err)
+	for _, q := range []string{`DELETE FROM inflight WHERE batch_id = ?`, `DELETE FROM recipients WHERE batch_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, batchID); err != nil {
+			return fmt.Errorf("delete batch: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM batches WHERE id = ?`, batchID); err != nil {
 		return fmt.Errorf("delete batch: %w", err)

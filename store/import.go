@@ -192,6 +192,6 @@ func duplicates(ctx context.Context, tx *sql.Tx, id int64, res ImportResult) (Im
 		res.FirstDuplicates = append(res.FirstDuplicates, dup)
 	}
 	rows.Close()
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state = 'skipped'`, id).Scan(&res.Duplicates)
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state <> 'sent' AND state = 'skipped'`, id).Scan(&res.Duplicates)
 	return res, err
 }

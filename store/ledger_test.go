@@ -123,3 +123,89 @@ func TestLedger_LockLost(t *testing.T) {
 		t.Errorf("Close = %v, want ErrLockLost", err)
 	}
 }
+
+// A run that dies between a send's Begin and its outcome leaves the send in
+// the inflight table. Readers must see it inflight at once, and the next
+// run's RecoverInflight must fold it into recipients and apply the resume
+// rule to it, attempts and first attempt time included.
+func TestLedger_CrashLeavesInflight(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	b := importN(t, db, 6)
+	l := db.OpenLedger(ctx, b.ID, "1@h")
+	t.Cleanup(func() { l.Close() })
+	old := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+	recent := time.UnixMilli(time.Now().UnixMilli())
+	for _, s := range []struct {
+		line int64
+		at   time.Time
+	}{{2, old}, {3, recent}, {3, recent.Add(time.Second)}, {4, recent}} {
+		if err := l.Begin(ctx, s.line, s.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Begin(ctx, 5, recent); err != nil {
+		t.Fatal(err)
+	}
+	l.Finish(Outcome{Line: 5, State: StateSent, MsgID: 7, At: recent})
+	// The crash: nothing more is written. Wait for line 5's outcome by
+	// committing one more Begin after it.
+	if err := l.Begin(ctx, 6, recent); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := db.Counts(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Counts{Inflight: 4, Sent: 1, Pending: 1}); c != want {
+		t.Errorf("counts mid-run %+v, want %+v", c, want)
+	}
+	got := map[int64]Recipient{}
+	if err := db.Recipients(ctx, b.ID, []string{StateInflight}, func(r Recipient) error {
+		got[r.Line] = r
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got[3].Attempts != 2 || !got[3].FirstAttemptAt.Equal(recent) ||
+		!got[3].LastAttemptAt.Equal(recent.Add(time.Second)) || !got[2].FirstAttemptAt.Equal(old) {
+		t.Errorf("inflight recipients mid-run: %+v", got)
+	}
+
+	resend, unknown, err := db.RecoverInflight(ctx, b.ID, recent.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resend != 3 || unknown != 1 {
+		t.Errorf("recovered %d to resend and %d unknown, want 3 and 1", resend, unknown)
+	}
+	var inTable int
+	if err := db.db.QueryRow(`SELECT COUNT(*) FROM inflight WHERE batch_id = ?`, b.ID).Scan(&inTable); err != nil {
+		t.Fatal(err)
+	}
+	if inTable != 0 {
+		t.Errorf("%d rows left in the inflight table after the recovery", inTable)
+	}
+	rows, err := db.Pending(ctx, b.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []int64
+	for _, r := range rows {
+		lines = append(lines, r.Line)
+		if r.Line == 3 && (r.Attempts != 2 || !r.FirstAttemptAt.Equal(recent)) {
+			t.Errorf("line 3 to resend: attempts %d, first attempt %v; want 2 and %v", r.Attempts, r.FirstAttemptAt, recent)
+		}
+	}
+	if fmt.Sprint(lines) != "[3 4 6 7]" {
+		t.Errorf("pending after recovery: lines %v, want [3 4 6 7]", lines)
+	}
+	c, err = db.Counts(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Counts{Pending: 4, Sent: 1, Unknown: 1}); c != want {
+		t.Errorf("counts after recovery %+v, want %+v", c, want)
+	}
+}

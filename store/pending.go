@@ -13,9 +13,10 @@ import (
 func (d *DB) Pending(ctx context.Context, batchID, after int64, limit int) ([]Recipient, error) {
 	// INDEXED BY: without statistics SQLite would walk the primary key from
 	// the line on and skip every sent row, a million of them on a resume.
+	// The partial index serves only queries that repeat its condition.
 	rows, err := d.db.QueryContext(ctx, `SELECT line, openid, vars, attempts, client_msg_id, first_attempt_at
-		FROM recipients INDEXED BY recipients_by_state
-		WHERE batch_id = ? AND state = 'pending' AND line > ? ORDER BY line LIMIT ?`,
+		FROM recipients INDEXED BY recipients_unsent
+		WHERE batch_id = ? AND state <> 'sent' AND state = 'pending' AND line > ? ORDER BY line LIMIT ?`,
 		batchID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending recipients: %w", err)
@@ -47,15 +48,18 @@ func (d *DB) RecoverInflight(ctx context.Context, batchID int64, cutoff time.Tim
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE recipients INDEXED BY recipients_by_state SET state = 'pending'
-		WHERE batch_id = ? AND state = 'inflight' AND first_attempt_at >= ?`, batchID, cutoff.UnixMilli())
+	if err := foldInflight(ctx, tx, batchID); err != nil {
+		return 0, 0, fmt.Errorf("recover inflight: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE recipients INDEXED BY recipients_unsent SET state = 'pending'
+		WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight' AND first_attempt_at >= ?`, batchID, cutoff.UnixMilli())
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
 	resend, _ = res.RowsAffected()
-	res, err = tx.ExecContext(ctx, `UPDATE recipients INDEXED BY recipients_by_state SET state = 'unknown', errcode = -1,
+	res, err = tx.ExecContext(ctx, `UPDATE recipients INDEXED BY recipients_unsent SET state = 'unknown', errcode = -1,
 		errmsg = 'no answer before the run stopped, and the dedup window has passed: may have been delivered',
-		done_at = ? WHERE batch_id = ? AND state = 'inflight'`, d.nowMS(), batchID)
+		done_at = ? WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight'`, d.nowMS(), batchID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
@@ -84,8 +88,8 @@ func (d *DB) Requeue(ctx context.Context, batchID int64, failed bool, codes []in
 		n += k
 		return nil
 	}
-	const set = `UPDATE recipients INDEXED BY recipients_by_state SET state = 'pending', first_attempt_at = NULL, done_at = NULL
-		WHERE batch_id = ? AND `
+	const set = `UPDATE recipients INDEXED BY recipients_unsent SET state = 'pending', first_attempt_at = NULL, done_at = NULL
+		WHERE batch_id = ? AND state <> 'sent' AND `
 	switch {
 	case failed && len(codes) == 0:
 		err = exec(set+`state = 'failed'`, batchID)

@@ -13,7 +13,8 @@ import (
 var SkipRest = errors.New("skip the remaining recipients")
 
 // Recipients calls fn for every recipient of batch batchID whose state is
-// one of states (every state if states is empty), in line order. It streams:
+// one of states (every state if states is empty), in line order, sends in
+// progress included (as inflight). It streams:
 // one row is in memory at a time, whatever the size of the batch, and the
 // rows come from one read snapshot, so a batch being sent meanwhile is seen
 // as it was when the call began.
@@ -23,7 +24,7 @@ var SkipRest = errors.New("skip the remaining recipients")
 // the ledger holds NULL. Each row's Vars is its own copy, which fn may keep.
 func (d *DB) Recipients(ctx context.Context, batchID int64, states []string, fn func(Recipient) error) error {
 	q := `SELECT line, openid, vars, state, attempts, errcode, errmsg, msgid, client_msg_id,
-		first_attempt_at, last_attempt_at, done_at FROM recipients WHERE batch_id = ?`
+		first_attempt_at, last_attempt_at, done_at FROM recipients_now WHERE batch_id = ?`
 	args := []any{batchID}
 	if len(states) > 0 {
 		q += ` AND state IN (?` + strings.Repeat(`, ?`, len(states)-1) + `)`
@@ -63,50 +64,4 @@ func (d *DB) Recipients(ctx context.Context, batchID int64, states []string, fn 
 		return fmt.Errorf("read recipients: %w", err)
 	}
 	return nil
-}
-
-// CountsByBatch returns the counts of every batch, keyed by batch id, in
-// one pass over the state index. Batches without recipients are absent.
-func (d *DB) CountsByBatch(ctx context.Context) (map[int64]Counts, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT batch_id, state, COUNT(*) FROM recipients GROUP BY batch_id, state`)
-	if err != nil {
-		return nil, fmt.Errorf("count recipients: %w", err)
-	}
-	defer rows.Close()
-	out := map[int64]Counts{}
-	for rows.Next() {
-		var (
-			id    int64
-			state string
-			n     int64
-		)
-		if err := rows.Scan(&id, &state, &n); err != nil {
-			return nil, fmt.Errorf("count recipients: %w", err)
-		}
-		c := out[id]
-		c.add(state, n)
-		out[id] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count recipients: %w", err)
-	}
-	return out, nil
-}
-
-// add counts n recipients in state; unknown states are ignored.
-func (c *Counts) add(state string, n int64) {
-	switch state {
-	case StatePending:
-		c.Pending += n
-	case StateInflight:
-		c.Inflight += n
-	case StateSent:
-		c.Sent += n
-	case StateFailed:
-		c.Failed += n
-	case StateUnknown:
-		c.Unknown += n
-	case StateSkipped:
-		c.Skipped += n
-	}
 }

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The writer's statements. A commit runs a fixed handful of them however
+// many sends it covers. Begins upsert the inflight table from one JSON array
+// of lines. Outcomes are bound into a temporary table keyed by line,
+// fillRows at a time, and one UPDATE of recipients reads them (and the
+// attempts in the inflight table) through primary-key lookups; the same
+// transaction deletes those lines from the inflight table. (An UPDATE ...
+// FROM made SQLite scan the whole batch instead, and JSON for the outcomes
+// cost more to parse than binding them.)
+const (
+	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
+	sqlBegin = `INSERT INTO inflight (batch_id, line, attempts, first_at, last_at)
+		SELECT ?1, value, 1, ?3, ?3 FROM json_each(?2) WHERE true
+		ON CONFLICT DO UPDATE SET attempts = attempts + 1, last_at = excluded.last_at`
+	sqlOutcomesTable = `CREATE TEMP TABLE IF NOT EXISTS ledger_outcomes (line INTEGER PRIMARY KEY,
+		state TEXT, errcode INTEGER, errmsg TEXT, msgid INTEGER, done INTEGER)`
+	sqlOutcomesClear = `DELETE FROM temp.ledger_outcomes`
+	sqlFinish        = `UPDATE recipients SET (state, errcode, errmsg, msgid, done_at, attempts, first_attempt_at, last_attempt_at) =
+		(SELECT o.state, o.errcode, o.errmsg, o.msgid, o.done, recipients.attempts + COALESCE(i.attempts, 0),
+			COALESCE(recipients.first_attempt_at, i.first_at), COALESCE(i.last_at, recipients.last_attempt_at)
+		FROM temp.ledger_outcomes o LEFT JOIN inflight i ON i.batch_id = ?1 AND i.line = o.line
+		WHERE o.line = recipients.line)
+		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
+	sqlFinished = `DELETE FROM inflight WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
+	// A row released to pending was refused outright: nothing was delivered,
+	// so the dedup-window clock starts afresh.
+	sqlReleased = `UPDATE recipients SET first_attempt_at = NULL
+		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes WHERE state = 'pending')`
+
+	// sqlFold and sqlFolded turn the sends a run left in flight into
+	// recipients rows in state inflight, as the resume rule expects them.
+	sqlFold = `UPDATE recipients SET (state, attempts, first_attempt_at, last_attempt_at) =
+		(SELECT 'inflight', recipients.attempts + i.attempts, COALESCE(recipients.first_attempt_at, i.first_at), i.last_at
+		FROM inflight i WHERE i.batch_id = ?1 AND i.line = recipients.line)
+		WHERE batch_id = ?1 AND line IN (SELECT line FROM inflight WHERE batch_id = ?1)`
+	sqlFolded = `DELETE FROM inflight WHERE batch_id = ?1`
+)
+
+// fillRows is how many outcomes one INSERT into the temporary table binds.
+// A tail of at least fillPad rows repeats its last row up to fillRows
+// (INSERT OR REPLACE makes the repeats harmless); a shorter one, as a run
+// at low concurrency makes, goes row by row.
+const (
+	fillRows = 32
+	fillPad  = 8
+	fillCols = 6
+)
+
+func fillSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT OR REPLACE INTO temp.ledger_outcomes (line, state, errcode, errmsg, msgid, done) VALUES (?, ?, ?, ?, ?, ?)")
+	for range rows - 1 {
+		b.WriteString(", (?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+// writer is the Ledger's own connection and its prepared statements. The
+// connection is pinned, so the temporary table and the statements stay put,
+// and transactions are plain BEGIN IMMEDIATE / COMMIT on it: database/sql's
+// Tx.StmtContext would re-prepare every statement for every group.
+type writer struct {
+	conn                            *sql.Conn
+	txBegin, txCommit, txRollback   *sql.Stmt
+	beat, begin, clear, fill, fill1 *sql.Stmt
+	finish, finished, release       *sql.Stmt
+	fold, folded                    *sql.Stmt
+
+	lines []byte // reused JSON array of the lines to mark inflight
+	args  []any  // reused arguments of fill
+}
+
+func (d *DB) newWriter(ctx context.Context) (*writer, error) {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, sqlOutcomesTable); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	w := &writer{conn: conn, args: make([]any, 0, fillRows*fillCols)}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
+		{&w.beat, sqlBeat}, {&w.begin, sqlBegin}, {&w.clear, sqlOutcomesClear}, {&w.fill, fillSQL(fillRows)}, {&w.fill1, fillSQL(1)},
+		{&w.finish, sqlFinish}, {&w.finished, sqlFinished}, {&w.release, sqlReleased},
+		{&w.fold, sqlFold}, {&w.folded, sqlFolded}} {
+		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *writer) close() {
+	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.begin, w.clear, w.fill, w.fill1,
+		w.finish, w.finished, w.release, w.fold, w.folded} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	w.conn.Close()
+}
+
+// commit writes group in one transaction that first proves the lock is
+// still ours (one primary-key UPDATE, which is also the heartbeat), and
+// with fold also moves the sends still in flight into recipients. Acks are
+// sent only after the commit.
+func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat, fold bool) (err error) {
+	w := l.w
+	if _, err := w.txBegin.ExecContext(ctx); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			w.txRollback.ExecContext(ctx)
+		}
+	}()
+	if beat || len(group) > 0 {
+		now := l.d.nowMS()
+		res, err := w.beat.ExecContext(ctx, now, now, l.batchID, l.owner)
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrLockLost
+		}
+	}
+	if lines, at := w.begins(group); lines != nil {
+		// One attempt time for the group: the earliest, so the recorded start
+		// of the dedup window is never later than a real send.
+		if _, err := w.begin.ExecContext(ctx, l.batchID, lines, at); err != nil {
+			return fmt.Errorf("ledger: mark inflight: %w", err)
+		}
+	}
+	if err := w.outcomes(ctx, l.batchID, group); err != nil {
+		return fmt.Errorf("ledger: record outcomes: %w", err)
+	}
+	if fold {
+		for _, st := range []*sql.Stmt{w.fold, w.folded} {
+			if _, err := st.ExecContext(ctx, l.batchID); err != nil {
+				return fmt.Errorf("ledger: keep the sends in flight: %w", err)
+			}
+		}
+	}
+	if _, err := w.txCommit.ExecContext(ctx); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	for _, op := range group {
+		if op.ack != nil {
+			op.ack <- nil
+		}
+	}
+	return nil
+}
+
+// begins returns the JSON array of the lines group marks inflight, and the
+// earliest of their times, or nil. A line appears at most once per group:
+// its Finish follows its Begin's commit, and a finished line is not sent
+// again in the same run.
+func (w *writer) begins(group []ledgerOp) (lines []byte, at int64) {
+	for _, op := range group {
+		if !op.begin {
+			continue
+		}
+		ms := op.at.UnixMilli()
+		if lines == nil {
+			lines, at = append(w.lines[:0], '['), ms
+		} else {
+			lines = append(lines, ',')
+			at = min(at, ms)
+		}
+		lines = strconv.AppendInt(lines, op.line, 10)
+	}
+	if lines == nil {
+		return nil, 0
+	}
+	w.lines = append(lines, ']')
+	return w.lines, at
+}
+
+// outcomes records the group's outcomes: into the temporary table, then
+// into recipients, then out of the inflight table.
+func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) error {
+	n, released := 0, false
+	for _, op := range group {
+		if op.begin {
+			continue
+		}
+		if n == 0 {
+			if _, err := w.clear.ExecContext(ctx); err != nil {
+				return err
+			}
+		}
+		n++
+		o := op.outcome
+		released = released || o.State == StatePending
+		w.args = append(w.args, o.Line, o.State, nullInt(int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed),
+			nullString(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o))
+		if len(w.args) == fillRows*fillCols {
+			if err := w.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		st   *sql.Stmt
+		skip bool
+	}{{st: w.finish}, {st: w.release, skip: !released}, {st: w.finished}} {
+		if step.skip {
+			continue
+		}
+		if _, err := step.st.ExecContext(ctx, batchID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush inserts the bound outcomes into the temporary table.
+func (w *writer) flush(ctx context.Context) (err error) {
+	defer func() {
+		clear(w.args)
+		w.args = w.args[:0]
+	}()
+	if len(w.args) < fillPad*fillCols {
+		for a := w.args; len(a) > 0 && err == nil; a = a[fillCols:] {
+			_, err = w.fill1.ExecContext(ctx, a[:fillCols]...)
+		}
+		return err
+	}
+	last := len(w.args) - fillCols
+	for len(w.args) < fillRows*fillCols {
+		w.args = append(w.args, w.args[last:last+fillCols]...)
+	}
+	_, err = w.fill.ExecContext(ctx, w.args...)
+	return err
+}
+
+func nullInt(v int64, valid bool) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: valid} }
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// doneAt stamps final states; released rows have no completion time.
+func doneAt(o Outcome) sql.NullInt64 {
+	switch o.State {
+	case StateSent, StateFailed, StateUnknown:
+		return sql.NullInt64{Int64: o.At.UnixMilli(), Valid: true}
+	}
+	return sql.NullInt64{}
+}
+
+// foldInflight moves the sends a dead run left in the inflight table into
+// recipients, in tx: the resume rule then sees them as it always has.
+func foldInflight(ctx context.Context, tx *sql.Tx, batchID int64) error {
+	for _, q := range []string{sqlFold, sqlFolded} {
+		if _, err := tx.ExecContext(ctx, q, batchID); err != nil {
+			return fmt.Errorf("fold sends in flight: %w", err)
+		}
+	}
+	return nil
+}
