@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 )
@@ -24,6 +25,7 @@ type Importer struct {
 	rows  []any     // arguments of the rows not inserted yet
 	n     int       // rows in the open transaction
 	total int64     // rows added
+	dups  *dupFilter
 }
 
 // insertRows is how many rows one INSERT statement carries: the per-statement
@@ -47,7 +49,7 @@ func (d *DB) NewImporter(ctx context.Context, b Batch) (*Importer, error) {
 	if _, err := d.db.ExecContext(ctx, `DELETE FROM recipients WHERE batch_id = ?`, b.ID); err != nil {
 		return nil, fmt.Errorf("import %s: %w", b.Name, err)
 	}
-	return &Importer{d: d, batch: b}, nil
+	return &Importer{d: d, batch: b, dups: newDupFilter(filterBits, maxSuspects)}, nil
 }
 
 // ClientMsgID is the client_msg_id of a batch's recipient: the batch's
@@ -75,6 +77,7 @@ func (im *Importer) Add(ctx context.Context, line int64, openid string, vars []b
 		}
 	}
 	im.rows = append(im.rows, im.batch.ID, line, openid, string(vars), ClientMsgID(im.batch.Nonce, line))
+	im.dups.add(openid)
 	im.total++
 	im.n++
 	if len(im.rows) == insertRows*insertCols {
@@ -151,20 +154,31 @@ func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 		return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
 	}
 	defer tx.Rollback()
-	// The window function finds each openid's first line in one sort, in
-	// constant Go memory however many recipients there are.
-	marked, err := tx.ExecContext(ctx, `UPDATE recipients SET state = 'skipped',
-			errmsg = 'duplicate openid (first on line ' || f.first || ')'
-		FROM (SELECT line, MIN(line) OVER (PARTITION BY openid) AS first
-		      FROM recipients WHERE batch_id = ?) AS f
-		WHERE recipients.batch_id = ? AND recipients.line = f.line AND f.line <> f.first`, id, id)
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("import %s: mark duplicates: %w", im.batch.Name, err)
-	}
 	res := ImportResult{Total: im.total}
-	if n, _ := marked.RowsAffected(); n > 0 {
-		if res, err = duplicates(ctx, tx, id, res); err != nil {
-			return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
+	if none, all, suspects := im.dups.scope(); !none {
+		// The window function finds each openid's first line in one sort, in
+		// constant Go memory, over the rows whose openid the filter suspects
+		// (or all of them).
+		scope, args := "", []any{id}
+		if !all {
+			list, err := json.Marshal(suspects)
+			if err != nil {
+				return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
+			}
+			scope, args = ` AND openid IN (SELECT value FROM json_each(?2))`, append(args, string(list))
+		}
+		marked, err := tx.ExecContext(ctx, `UPDATE recipients SET state = 'skipped',
+				errmsg = 'duplicate openid (first on line ' || f.first || ')'
+			FROM (SELECT line, MIN(line) OVER (PARTITION BY openid) AS first
+			      FROM recipients WHERE batch_id = ?1`+scope+`) AS f
+			WHERE recipients.batch_id = ?1 AND recipients.line = f.line AND f.line <> f.first`, args...)
+		if err != nil {
+			return ImportResult{}, fmt.Errorf("import %s: mark duplicates: %w", im.batch.Name, err)
+		}
+		if n, _ := marked.RowsAffected(); n > 0 {
+			if res, err = duplicates(ctx, tx, scope, args, res); err != nil {
+				return ImportResult{}, fmt.Errorf("import %s: %w", im.batch.Name, err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE batches SET status = ?, total = ?, updated_at = ? WHERE id = ?`,
@@ -175,11 +189,11 @@ func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 }
 
 // duplicates fills in the count and the first few skipped duplicates; only
-// called when there are some, as it sorts the batch once more.
-func duplicates(ctx context.Context, tx *sql.Tx, id int64, res ImportResult) (ImportResult, error) {
+// called when there are some, as it sorts the rows in scope once more.
+func duplicates(ctx context.Context, tx *sql.Tx, scope string, args []any, res ImportResult) (ImportResult, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT line, openid, first FROM
-		(SELECT line, openid, MIN(line) OVER (PARTITION BY openid) AS first FROM recipients WHERE batch_id = ?)
-		WHERE line <> first ORDER BY line LIMIT 20`, id)
+		(SELECT line, openid, MIN(line) OVER (PARTITION BY openid) AS first FROM recipients WHERE batch_id = ?1`+scope+`)
+		WHERE line <> first ORDER BY line LIMIT 20`, args...)
 	if err != nil {
 		return res, err
 	}
@@ -192,6 +206,7 @@ func duplicates(ctx context.Context, tx *sql.Tx, id int64, res ImportResult) (Im
 		res.FirstDuplicates = append(res.FirstDuplicates, dup)
 	}
 	rows.Close()
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients WHERE batch_id = ? AND state <> 'sent' AND state = 'skipped'`, id).Scan(&res.Duplicates)
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients INDEXED BY recipients_unsent
+		WHERE batch_id = ? AND state <> 'sent' AND state = 'skipped'`, args[0]).Scan(&res.Duplicates)
 	return res, err
 }

@@ -111,3 +111,78 @@ func TestImporter_Restart(t *testing.T) {
 		t.Errorf("counts after restart %+v, want 3 rows", c)
 	}
 }
+
+// The duplicate search must find exactly the repeated openids whatever the
+// filter in front of it says: a filter that suspects nearly everything (64
+// bits), one that gives up and has the whole batch searched (64 bits, 3
+// suspects), and the real one.
+func TestImporter_DuplicateSearch(t *testing.T) {
+	inputs := []struct {
+		name    string
+		openids []int // recipient i's openid number
+	}{
+		{name: "NoDuplicates", openids: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{name: "Repeats", openids: []int{0, 1, 0, 2, 1, 3, 0, 4, 5, 5, 6, 7, 8, 9, 9}},
+	}
+	filters := []struct {
+		name        string
+		bits, max   int
+		wantOverrun bool
+	}{
+		{name: "Real", bits: filterBits, max: maxSuspects},
+		{name: "AllSuspect", bits: 64, max: maxSuspects},
+		{name: "Overrun", bits: 64, max: 3, wantOverrun: true},
+	}
+	for _, in := range inputs {
+		for _, f := range filters {
+			t.Run(in.name+"/"+f.name, func(t *testing.T) {
+				ctx := t.Context()
+				db := mustOpen(t)
+				b, err := db.CreateBatch(ctx, NewBatch{Name: "b"}, "1@h")
+				if err != nil {
+					t.Fatal(err)
+				}
+				im, err := db.NewImporter(ctx, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				im.dups = newDupFilter(f.bits, f.max)
+				first := map[int]int64{}
+				var want []Duplicate
+				for i, id := range in.openids {
+					line, openid := int64(i+2), fmt.Sprintf("o%027d", id)
+					if l, ok := first[id]; ok {
+						want = append(want, Duplicate{Line: line, FirstLine: l, OpenID: openid})
+					} else {
+						first[id] = line
+					}
+					if err := im.Add(ctx, line, openid, []byte(`{}`)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if f.wantOverrun && len(want) > 0 && !im.dups.overflow {
+					t.Fatal("the filter did not overrun: the test does not reach the whole-batch search")
+				}
+				res, err := im.Finish(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Duplicates != int64(len(want)) || fmt.Sprint(res.FirstDuplicates) != fmt.Sprint(want) {
+					t.Errorf("duplicates %d %v, want %d %v", res.Duplicates, res.FirstDuplicates, len(want), want)
+				}
+				var skipped []Duplicate
+				if err := db.Recipients(ctx, b.ID, []string{StateSkipped}, func(r Recipient) error {
+					d := Duplicate{Line: r.Line, OpenID: r.OpenID}
+					_, err := fmt.Sscanf(r.Errmsg, "duplicate openid (first on line %d)", &d.FirstLine)
+					skipped = append(skipped, d)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(skipped) != fmt.Sprint(want) {
+					t.Errorf("skipped rows %v, want %v", skipped, want)
+				}
+			})
+		}
+	}
+}
