@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 // cost more to parse than binding them.)
 const (
 	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
+	sqlOwned = `SELECT 1 FROM batches WHERE id = ? AND lock_owner = ?`
 	sqlBegin = `INSERT INTO inflight (batch_id, line, attempts, first_at, last_at)
 		SELECT ?1, value, 1, ?3, ?3 FROM json_each(?2) WHERE true
 		ON CONFLICT DO UPDATE SET attempts = attempts + 1, last_at = excluded.last_at`
@@ -69,11 +71,12 @@ func fillSQL(rows int) string {
 // and transactions are plain BEGIN IMMEDIATE / COMMIT on it: database/sql's
 // Tx.StmtContext would re-prepare every statement for every group.
 type writer struct {
-	conn                            *sql.Conn
-	txBegin, txCommit, txRollback   *sql.Stmt
-	beat, begin, clear, fill, fill1 *sql.Stmt
-	finish, finished, release       *sql.Stmt
-	fold, folded                    *sql.Stmt
+	conn                          *sql.Conn
+	txBegin, txCommit, txRollback *sql.Stmt
+	beat, owned                   *sql.Stmt
+	begin, clear, fill, fill1     *sql.Stmt
+	finish, finished, release     *sql.Stmt
+	fold, folded                  *sql.Stmt
 
 	lines []byte // reused JSON array of the lines to mark inflight
 	args  []any  // reused arguments of fill
@@ -93,7 +96,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 		dst **sql.Stmt
 		q   string
 	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
-		{&w.beat, sqlBeat}, {&w.begin, sqlBegin}, {&w.clear, sqlOutcomesClear}, {&w.fill, fillSQL(fillRows)}, {&w.fill1, fillSQL(1)},
+		{&w.beat, sqlBeat}, {&w.owned, sqlOwned}, {&w.begin, sqlBegin}, {&w.clear, sqlOutcomesClear}, {&w.fill, fillSQL(fillRows)}, {&w.fill1, fillSQL(1)},
 		{&w.finish, sqlFinish}, {&w.finished, sqlFinished}, {&w.release, sqlReleased},
 		{&w.fold, sqlFold}, {&w.folded, sqlFolded}} {
 		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
@@ -105,7 +108,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 }
 
 func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.begin, w.clear, w.fill, w.fill1,
+	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.begin, w.clear, w.fill, w.fill1,
 		w.finish, w.finished, w.release, w.fold, w.folded} {
 		if st != nil {
 			st.Close()
@@ -115,9 +118,10 @@ func (w *writer) close() {
 }
 
 // commit writes group in one transaction that first proves the lock is
-// still ours (one primary-key UPDATE, which is also the heartbeat), and
-// with fold also moves the sends still in flight into recipients. Acks are
-// sent only after the commit.
+// still ours, and with fold also moves the sends still in flight into
+// recipients. Acks are sent only after the commit. The proof is a read,
+// except on the heartbeat, which writes the time: rewriting the batch's row
+// in every commit added a page to each commit's WAL frames.
 func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat, fold bool) (err error) {
 	w := l.w
 	if _, err := w.txBegin.ExecContext(ctx); err != nil {
@@ -128,7 +132,7 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat, fold bool) 
 			w.txRollback.ExecContext(ctx)
 		}
 	}()
-	if beat || len(group) > 0 {
+	if beat {
 		now := l.d.nowMS()
 		res, err := w.beat.ExecContext(ctx, now, now, l.batchID, l.owner)
 		if err != nil {
@@ -136,6 +140,14 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat, fold bool) 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrLockLost
+		}
+	} else if len(group) > 0 {
+		var one int
+		switch err := w.owned.QueryRowContext(ctx, l.batchID, l.owner).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrLockLost
+		case err != nil:
+			return fmt.Errorf("ledger: %w", err)
 		}
 	}
 	if lines, at := w.begins(group); lines != nil {
