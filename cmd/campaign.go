@@ -45,7 +45,7 @@ func (a *app) campaignCommand() *cli.Command {
 		Name:  "campaign",
 		Usage: "send a template to every recipient of a file, or resume a batch",
 		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [options]
-megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--sandbox]
+megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-run] [--sandbox]
 
 --template takes a key stored with 'megasend template add', or a path: an argument
 containing a / or ending in .json or .toml is a file path.`,

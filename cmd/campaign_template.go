@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/megasend/megasend/recipient"
 	"github.com/megasend/megasend/store"
@@ -26,10 +27,34 @@ func (a *app) replaceTemplate(ctx context.Context, db *store.DB, b store.Batch, 
 	if hashBytes(t.Body()) == b.TemplateHash {
 		return t, nil
 	}
+	states := []string{store.StatePending, store.StateInflight, store.StateFailed, store.StateUnknown}
+	if _, err := a.checkRemaining(ctx, db, b, t, states, nil, 0); err != nil {
+		return nil, err
+	}
+	if err := db.SetTemplate(ctx, b.ID, ref, t.Body(), hashBytes(t.Body())); err != nil {
+		return nil, err
+	}
+	a.log.Info("batch template replaced", "batch", b.Name, "template", ref, "template_id", t.TemplateID())
+	return t, nil
+}
+
+// remaining is what checkRemaining found: how many of the recipients it
+// rendered are in a state to be sent, and the first of their bodies.
+type remaining struct {
+	sendable int64
+	previews [][]byte
+}
+
+// checkRemaining renders every recipient of batch b in one of states with
+// t and applies its value rules. Any problem is printed and makes a usage
+// error (exit 2) that names the batch and template; nothing is written.
+// Recipients in one of send are counted, and the first preview of them
+// kept rendered.
+func (a *app) checkRemaining(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, states, send []string, preview int) (remaining, error) {
+	var out remaining
 	bad := problems{kind: "error"}
 	var buf []byte
-	states := []string{store.StatePending, store.StateInflight, store.StateFailed, store.StateUnknown}
-	err = db.Recipients(ctx, b.ID, states, func(r store.Recipient) error {
+	err := db.Recipients(ctx, b.ID, states, func(r store.Recipient) error {
 		vars, err := recipient.ParseVarsJSON(r.Vars, nil)
 		if err != nil {
 			return fmt.Errorf("batch %s line %d: stored %w", b.Name, r.Line, err)
@@ -44,19 +69,21 @@ func (a *app) replaceTemplate(ctx context.Context, db *store.DB, b store.Batch, 
 				bad.add("batch %s line %d (%s): %s: %s", b.Name, r.Line, r.OpenID, p.Path, p.Msg)
 			}
 		}
+		if slices.Contains(send, r.State) {
+			out.sendable++
+			if len(out.previews) < preview {
+				out.previews = append(out.previews, append([]byte(nil), buf...))
+			}
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	if bad.count > 0 {
 		bad.print(a.streams.Err)
-		return nil, usageErrorf("template %s does not fit batch %s: %d %s; the batch keeps its template, nothing was sent",
+		return out, usageErrorf("template %s does not fit batch %s: %d %s; the batch keeps its template, nothing was sent",
 			t.Key, b.Name, bad.count, plural(bad.count, "problem"))
 	}
-	if err := db.SetTemplate(ctx, b.ID, ref, t.Body(), hashBytes(t.Body())); err != nil {
-		return nil, err
-	}
-	a.log.Info("batch template replaced", "batch", b.Name, "template", ref, "template_id", t.TemplateID())
-	return t, nil
+	return out, nil
 }

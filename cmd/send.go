@@ -142,6 +142,9 @@ func (a *app) dryRun(ctx context.Context, o campaignOptions, cr credentials) err
 		return err
 	}
 	defer db.Close()
+	if o.resume != "" {
+		return a.dryRunResume(ctx, db, o, cr)
+	}
 	t, err := a.loadTemplate(ctx, db, o.template)
 	if err != nil {
 		return err
@@ -177,6 +180,57 @@ func (a *app) dryRun(ctx context.Context, o campaignOptions, cr credentials) err
 		return err
 	}
 	fmt.Fprintf(a.streams.Out, "dry run: %d recipients in %s are valid for template %s; nothing was sent\n", n, src.display, t.Key)
+	return nil
+}
+
+// dryRunResume shows what --resume would send, and sends and records
+// nothing: the recipients left are rendered with the batch's template (or
+// the --template that would replace it, checked as the resume would check
+// it), and the preflight checks run.
+func (a *app) dryRunResume(ctx context.Context, db *store.DB, o campaignOptions, cr credentials) error {
+	b, err := findBatch(ctx, db, o.resume)
+	if err != nil {
+		return err
+	}
+	if b.Status == store.StatusImporting {
+		return usageErrorf("batch %s has not finished importing, so what it will send is not known yet; resume it, or dry-run its users file", b.Name)
+	}
+	send := []string{store.StatePending, store.StateInflight}
+	if o.retryUnknown {
+		send = append(send, store.StateUnknown)
+	}
+	check := send
+	var t *template.Template
+	if o.template != "" {
+		if t, err = a.loadTemplate(ctx, db, o.template); err != nil {
+			return err
+		}
+		if err := lintTemplate(t, a); err != nil {
+			return err
+		}
+		check = []string{store.StatePending, store.StateInflight, store.StateFailed, store.StateUnknown}
+	} else if t, err = template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody); err != nil {
+		return fmt.Errorf("batch %s: stored template: %w", b.Name, err)
+	}
+	rem, err := a.checkRemaining(ctx, db, b, t, check, send, o.preview)
+	if err != nil {
+		return err
+	}
+	a.printPreviews(rem.previews)
+	if rem.sendable == 0 {
+		fmt.Fprintf(a.streams.Out, "dry run: batch %s has nothing left to send; nothing was sent\n", b.Name)
+		return nil
+	}
+	client, stop, err := a.newWeChat(cr, db, o.sandbox, o.concurrency)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := preflight(ctx, client, t, rem.sendable, a.log); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Out, "dry run: the %d recipients left in batch %s render with template %s; nothing was sent\n",
+		rem.sendable, b.Name, t.Key)
 	return nil
 }
 
