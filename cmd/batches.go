@@ -61,7 +61,7 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 	if o.json {
 		list := make([]batchListJSON, 0, len(batches))
 		for _, b := range batches {
-			list = append(list, batchListJSON{batchJSON: newBatchJSON(b), Counts: newCountsJSON(counts[b.ID])})
+			list = append(list, batchListJSON{batchJSON: newBatchJSON(b, a.abandoned(db, b)), Counts: newCountsJSON(counts[b.ID])})
 		}
 		return a.writeOutput("", func(w io.Writer) error {
 			enc := json.NewEncoder(w)
@@ -79,7 +79,11 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 		fmt.Fprintln(tw, "NAME\tSTATUS\tSENT\tFAILED\tUNKNOWN\tPENDING\tSKIPPED\tCREATED\tLAST ACTIVITY")
 		for _, b := range batches {
 			c := counts[b.ID]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", b.Name, b.Status, c.Sent, c.Failed, c.Unknown,
+			status := b.Status
+			if a.abandoned(db, b) {
+				status += " (process gone)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", b.Name, status, c.Sent, c.Failed, c.Unknown,
 				c.Pending+c.Inflight, c.Skipped, fmtTime(b.CreatedAt), fmtTime(b.UpdatedAt))
 		}
 		return tw.Flush()

@@ -135,6 +135,12 @@ func formatOf(path string) string {
 	return formatCSV
 }
 
+// abandoned reports whether b was killed mid-run: the process holding its
+// lock is gone, and the ledger still says what it was doing.
+func (a *app) abandoned(db *store.DB, b store.Batch) bool {
+	return db.Abandoned(b, store.Owner(a.streams.PID, a.streams.Hostname))
+}
+
 // writeReportTable writes the report for people.
 func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b store.Batch) error {
 	c, groups, err := db.Outcomes(ctx, b.ID)
@@ -147,10 +153,16 @@ func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b
 	if b.PauseReason != "" {
 		status += ": " + b.PauseReason
 	}
-	fmt.Fprintf(tw, "status\t%s\n", status)
-	if b.LockOwner != "" {
-		pid, host, _ := strings.Cut(b.LockOwner, "@")
+	abandoned := a.abandoned(db, b)
+	pid, host, _ := strings.Cut(b.LockOwner, "@")
+	switch {
+	case abandoned:
+		fmt.Fprintf(tw, "status\t%s, but the process sending it (pid %s on %s) is gone: resume to finish\n", status, pid, host)
+	case b.LockOwner != "":
+		fmt.Fprintf(tw, "status\t%s\n", status)
 		fmt.Fprintf(tw, "locked\tby pid %s on %s since %s\n", pid, host, fmtTime(b.LockSince))
+	default:
+		fmt.Fprintf(tw, "status\t%s\n", status)
 	}
 	fmt.Fprintf(tw, "template\t%s\n", templateLine(b))
 	fmt.Fprintf(tw, "source\t%s\n", sourceName(b.SourcePath))
@@ -201,7 +213,7 @@ func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b
 	}
 
 	var next []string
-	if c.Pending+c.Inflight > 0 && b.Status != store.StatusRunning {
+	if c.Pending+c.Inflight > 0 && (b.Status != store.StatusRunning || abandoned) {
 		next = append(next, "resume:  "+a.resumeCommand(b.Name, false))
 	}
 	if c.Failed+c.Unknown > 0 {

@@ -40,6 +40,7 @@ func newCountsJSON(c store.Counts) countsJSON {
 type batchJSON struct {
 	Name            string     `json:"name"`
 	Status          string     `json:"status"`
+	Abandoned       bool       `json:"abandoned"` // its sending process is gone: resume it
 	PauseReason     string     `json:"pause_reason"`
 	Template        string     `json:"template"`
 	TemplateID      string     `json:"template_id"`
@@ -52,9 +53,9 @@ type batchJSON struct {
 	DurationSeconds float64    `json:"duration_seconds"`
 }
 
-func newBatchJSON(b store.Batch) batchJSON {
+func newBatchJSON(b store.Batch, abandoned bool) batchJSON {
 	j := batchJSON{
-		Name: b.Name, Status: b.Status, PauseReason: b.PauseReason, Template: b.TemplateRef,
+		Name: b.Name, Status: b.Status, Abandoned: abandoned, PauseReason: b.PauseReason, Template: b.TemplateRef,
 		Source: b.SourcePath, Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt, LastActivity: b.UpdatedAt,
 		DurationSeconds: batchDuration(b).Seconds(),
 	}
@@ -124,7 +125,7 @@ func (a *app) writeReportJSON(ctx context.Context, w io.Writer, db *store.DB, b 
 		Counts     countsJSON    `json:"counts"`
 		Failures   []failureJSON `json:"failures"`
 		FailedRows []rowJSON     `json:"failed_rows"` // the first reportFirstFailed, in line order
-	}{Batch: newBatchJSON(b), Counts: newCountsJSON(c), Failures: []failureJSON{}, FailedRows: []rowJSON{}}
+	}{Batch: newBatchJSON(b, a.abandoned(db, b)), Counts: newCountsJSON(c), Failures: []failureJSON{}, FailedRows: []rowJSON{}}
 	for _, g := range groups {
 		meaning, advice := describe(g, b.Name)
 		doc.Failures = append(doc.Failures, failureJSON{State: g.State, Errcode: g.Errcode, Class: wechat.Classify(g.Errcode).String(),

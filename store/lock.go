@@ -55,6 +55,14 @@ func (d *DB) Lock(ctx context.Context, batchID int64, owner string) error {
 	return tx.Commit()
 }
 
+// Abandoned reports whether b's lock is held by a process that is gone (as
+// Lock judges it; me is the caller's owner string): the batch was killed
+// mid-run, still says so in the ledger, and waits for a resume to take the
+// lock over.
+func (d *DB) Abandoned(b Batch, me string) bool {
+	return b.LockOwner != "" && b.LockOwner != me && !d.alive(b, me)
+}
+
 // alive reports whether the holder of b's lock may still be running.
 func (d *DB) alive(b Batch, me string) bool {
 	pidStr, host, _ := strings.Cut(b.LockOwner, "@")
