@@ -1,7 +1,7 @@
 // Command bench measures megasend against the physical ceiling of the
 // machine it runs on, in one run, on loopback:
 //
-//	go run ./bench                        # everything, about 5 minutes on 2 cores
+//	go run ./bench                        # everything, 5 to 9 minutes on 2 cores
 //	go run ./bench -quick                 # small sizes: a smoke run in under 30 s
 //	go run ./bench -only ceiling,e2e      # some scenarios: ceiling, e2e, latency, seed, scale, rate
 //
