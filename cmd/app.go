@@ -30,6 +30,12 @@ type app struct {
 	streams Streams
 	log     *slog.Logger
 
+	// With --log-format json, streams.Err turns each line into a log record
+	// (logLines), said is the logger it uses, and rawErr is stderr itself,
+	// for the confirmation prompt.
+	said   *logLines
+	rawErr io.Writer
+
 	configPath string
 	dbPath     string
 	account    string
@@ -86,7 +92,7 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 			}
 		}
 	}
-	a := &app{streams: s, kill: killCtx}
+	a := &app{streams: s, kill: killCtx, rawErr: s.Err}
 	a.log = slog.New(slog.NewTextHandler(s.Err, nil))
 	err := a.cli().RunContext(stopCtx, args)
 	if err == nil {
@@ -94,7 +100,10 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 	}
 	code := exitCode(err)
 	if err != nil && err.Error() != "" {
-		fmt.Fprintf(s.Err, "megasend: %v\n", err)
+		fmt.Fprintf(a.streams.Err, "megasend: %v\n", err)
+	}
+	if a.said != nil {
+		a.said.Flush()
 	}
 	return code
 }
@@ -171,6 +180,8 @@ func (a *app) before(*cli.Context) error {
 		a.log = slog.New(slog.NewTextHandler(w, opts))
 	case "json":
 		a.log = slog.New(slog.NewJSONHandler(w, opts))
+		a.said = &logLines{log: slog.New(slog.NewJSONHandler(w, nil))}
+		a.streams.Err = a.said
 	default:
 		return usageErrorf("--%s: want text or json, got %q", flgLogFormat, a.logFormat)
 	}

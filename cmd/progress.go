@@ -34,8 +34,10 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 		done0 int64 // outcomes before this run
 		total int64
 	)
+	// A bar only for a person at a terminal reading text, not for JSON logs.
+	useBar := a.streams.ErrIsTerminal && a.said == nil
 	interval := logInterval
-	if a.streams.ErrIsTerminal {
+	if useBar {
 		interval = barInterval
 	}
 	// The first reading counts the whole batch, which takes a moment on a
@@ -44,7 +46,7 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 		c0, _ := db.Counts(ctx, b.ID)
 		done0 = c0.Sent + c0.Failed + c0.Unknown
 		total = c0.Total() - c0.Skipped
-		if a.streams.ErrIsTerminal {
+		if useBar {
 			bar = progressbar.NewOptions64(total,
 				progressbar.OptionSetWriter(a.streams.Err),
 				progressbar.OptionSetWidth(30),

@@ -2,7 +2,9 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -250,8 +252,10 @@ func (a *app) confirm(o campaignOptions, b store.Batch, t *template.Template, n 
 	if o.sandbox {
 		target = "the sandbox"
 	}
-	fmt.Fprintf(a.streams.Err, "Send template %s to %d recipients (batch %s) via %s? [y/N] ", t.Key, n, b.Name, target)
+	fmt.Fprintf(a.rawErr, "Send template %s to %d recipients (batch %s) via %s? [y/N] ", t.Key, n, b.Name, target)
 	var answer string
-	fmt.Fscanln(a.streams.In, &answer)
+	if _, err := fmt.Fscanln(a.streams.In, &answer); errors.Is(err, io.EOF) {
+		fmt.Fprintln(a.rawErr) // end the prompt's line: Ctrl-D echoes none
+	}
 	return strings.EqualFold(answer, "y") || strings.EqualFold(answer, "yes")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -23,8 +24,11 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 	if err != nil {
 		return err
 	}
-	w := a.streams.Out
-	writeSummary(w, b, c, groups, res, took)
+	if a.said != nil {
+		logSummary(a.said.log, b, c, groups, res, took)
+	} else {
+		writeSummary(a.streams.Out, b, c, groups, res, took)
+	}
 
 	resume := a.resumeCommand(b.Name, o.sandbox)
 	switch res.Stop {
@@ -66,6 +70,31 @@ func writeSummary(w io.Writer, b store.Batch, c store.Counts, groups []store.Fai
 			fmt.Fprintf(w, "  %-7s %6d  %-8s %s\n", fmt.Sprint(g.Errcode), g.Count, g.State, meaning)
 		}
 	}
+}
+
+// logSummary is writeSummary as one log record, for --log-format json.
+func logSummary(log *slog.Logger, b store.Batch, c store.Counts, groups []store.FailureGroup, res sender.Result, took time.Duration) {
+	type failure struct {
+		Errcode int    `json:"errcode"`
+		State   string `json:"state"`
+		Count   int64  `json:"count"`
+		Meaning string `json:"meaning"`
+	}
+	attrs := []any{"batch", b.Name, "status", b.Status, "sent", c.Sent, "failed", c.Failed, "unknown", c.Unknown,
+		"skipped", c.Skipped, "pending", c.Pending + c.Inflight}
+	if n := res.Sent + res.Failed + res.Unknown; took > 0 && n > 0 {
+		attrs = append(attrs, "run_messages", n, "run_seconds", took.Round(time.Millisecond).Seconds(),
+			"msgs_per_s", fmt.Sprintf("%.1f", float64(n)/took.Seconds()))
+	}
+	if len(groups) > 0 {
+		failures := make([]failure, 0, len(groups))
+		for _, g := range groups {
+			meaning, _ := describe(g, b.Name)
+			failures = append(failures, failure{Errcode: g.Errcode, State: g.State, Count: g.Count, Meaning: meaning})
+		}
+		attrs = append(attrs, "failures", failures)
+	}
+	log.Info("summary", attrs...)
 }
 
 // resumeCommand is the exact command that continues the batch, with the
