@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -54,4 +55,14 @@ func (l *logLines) emit(line string) {
 		level = slog.LevelWarn
 	}
 	l.log.Log(context.Background(), level, line)
+}
+
+// tell says what happened, for people: a line on stdout, or with
+// --log-format json a record among the logs on stderr.
+func (a *app) tell(format string, args ...any) {
+	if a.said != nil {
+		a.said.log.Info(fmt.Sprintf(format, args...))
+		return
+	}
+	fmt.Fprintf(a.streams.Out, format+"\n", args...)
 }

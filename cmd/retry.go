@@ -183,9 +183,9 @@ func (a *app) requeue(ctx context.Context, db *store.DB, b store.Batch, sel sele
 		if c, err := db.Counts(ctx, b.ID); err == nil && c.Pending+c.Inflight > 0 {
 			msg += fmt.Sprintf("; its %d pending recipients are sent by: %s", c.Pending+c.Inflight, a.resumeCommand(b.Name, sandbox))
 		}
-		fmt.Fprintln(a.streams.Out, msg)
+		a.tell("%s", msg)
 		return 0, nil
 	}
-	fmt.Fprintf(a.streams.Out, "requeued %d %s of batch %s (%s)\n", n, plural(int(n), "recipient"), b.Name, sel)
+	a.tell("requeued %d %s of batch %s (%s)", n, plural(int(n), "recipient"), b.Name, sel)
 	return n, nil
 }

@@ -181,7 +181,7 @@ func (a *app) dryRun(ctx context.Context, o campaignOptions, cr credentials) err
 	if err := preflight(ctx, client, t, n, a.log); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.streams.Out, "dry run: %d recipients in %s are valid for template %s; nothing was sent\n", n, src.display, t.Key)
+	a.tell("dry run: %d recipients in %s are valid for template %s; nothing was sent", n, src.display, t.Key)
 	return nil
 }
 
@@ -220,7 +220,7 @@ func (a *app) dryRunResume(ctx context.Context, db *store.DB, o campaignOptions,
 	}
 	a.printPreviews(rem.previews)
 	if rem.sendable == 0 {
-		fmt.Fprintf(a.streams.Out, "dry run: batch %s has nothing left to send; nothing was sent\n", b.Name)
+		a.tell("dry run: batch %s has nothing left to send; nothing was sent", b.Name)
 		return nil
 	}
 	client, stop, err := a.newWeChat(cr, db, o.sandbox, o.concurrency)
@@ -231,7 +231,7 @@ func (a *app) dryRunResume(ctx context.Context, db *store.DB, o campaignOptions,
 	if err := preflight(ctx, client, t, rem.sendable, a.log); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.streams.Out, "dry run: the %d recipients left in batch %s render with template %s; nothing was sent\n",
+	a.tell("dry run: the %d recipients left in batch %s render with template %s; nothing was sent",
 		rem.sendable, b.Name, t.Key)
 	return nil
 }
