@@ -152,7 +152,26 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 		return err
 	}
 	defer db.Unlock(context.WithoutCancel(ctx), b.ID, owner)
-	return a.sendBatch(ctx, db, b, t, o, cr, threshold, owner)
+	err = a.sendBatch(ctx, db, b, t, o, cr, threshold, owner)
+	if exitCode(err) == exitUsage && a.created == b.ID {
+		// A batch this run created and the preflight refused (a wrong app
+		// secret, say) is not kept: exit 2 means nothing of the run remains,
+		// and the same command, run again after the fix, starts afresh
+		// instead of leaving one more never-sent batch per attempt.
+		if derr := a.dropUnsent(context.WithoutCancel(ctx), db, b); derr != nil {
+			return errors.Join(err, derr)
+		}
+	}
+	return err
+}
+
+// dropUnsent deletes batch b if nothing of it was ever sent.
+func (a *app) dropUnsent(ctx context.Context, db *store.DB, b store.Batch) error {
+	c, err := db.Counts(ctx, b.ID)
+	if err != nil || c.Sent+c.Failed+c.Unknown+c.Inflight > 0 {
+		return err
+	}
+	return db.DeleteBatch(ctx, b.ID)
 }
 
 // prepareBatch finds or creates the batch, imports its recipients if that
@@ -207,6 +226,9 @@ func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions,
 		nb.SourcePath = "-"
 	}
 	b, err := db.CreateBatch(ctx, nb, owner)
+	if err == nil {
+		a.created = b.ID
+	}
 	if errors.Is(err, store.ErrExists) {
 		b, err = a.continueBatch(ctx, db, nb, owner)
 		if err != nil || b.Status != store.StatusImporting {
