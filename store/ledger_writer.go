@@ -16,7 +16,8 @@ import (
 // attempts in the inflight table) through primary-key lookups; the same
 // transaction deletes those lines from the inflight table. (An UPDATE ...
 // FROM made SQLite scan the whole batch instead, and JSON for the outcomes
-// cost more to parse than binding them.)
+// cost more to parse than binding them.) The "WHERE true" in sqlBegin is
+// SQLite's documented way to let an INSERT ... SELECT take an upsert clause.
 const (
 	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
 	sqlOwned = `SELECT 1 FROM batches WHERE id = ? AND lock_owner = ?`
