@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 )
@@ -75,17 +74,17 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 		return nil
 	}
 	return a.writeOutput("", func(w io.Writer) error {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSTATUS\tSENT\tFAILED\tUNKNOWN\tPENDING\tSKIPPED\tCREATED\tLAST ACTIVITY")
+		var tb table
+		tb.add("NAME", "STATUS", "SENT", "FAILED", "UNKNOWN", "PENDING", "SKIPPED", "CREATED", "LAST ACTIVITY")
 		for _, b := range batches {
 			c := counts[b.ID]
 			status := b.Status
 			if a.abandoned(db, b) {
 				status += " (process gone)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", b.Name, status, c.Sent, c.Failed, c.Unknown,
-				c.Pending+c.Inflight, c.Skipped, fmtTime(b.CreatedAt), fmtTime(b.UpdatedAt))
+			tb.add(b.Name, status, fmt.Sprint(c.Sent), fmt.Sprint(c.Failed), fmt.Sprint(c.Unknown),
+				fmt.Sprint(c.Pending+c.Inflight), fmt.Sprint(c.Skipped), fmtTime(b.CreatedAt), fmtTime(b.UpdatedAt))
 		}
-		return tw.Flush()
+		return tb.write(w, "")
 	})
 }

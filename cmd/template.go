@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -328,16 +327,16 @@ func (a *app) runTemplateList(ctx context.Context) error {
 		fmt.Fprintln(a.streams.Err, "no templates; add one with 'megasend template add KEY --file body.json' or 'megasend template import PATH'")
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tTITLE\tTEMPLATE ID\tVARIABLES\tUPDATED")
+	var tb table
+	tb.add("KEY", "TITLE", "TEMPLATE ID", "VARIABLES", "UPDATED")
 	for _, st := range list {
 		id, vars := "?", "?" // a body stored by another version that no longer parses
 		if t, err := template.Parse(st.Key, st.Title, st.Body); err == nil {
 			id, vars = t.TemplateID(), strings.Join(t.Vars(), ",")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.Key, orDash(st.Title), orDash(id), orDash(vars), st.UpdatedAt.Local().Format("2006-01-02 15:04"))
+		tb.add(st.Key, orDash(st.Title), orDash(id), orDash(vars), st.UpdatedAt.Local().Format("2006-01-02 15:04"))
 	}
-	return tw.Flush()
+	return tb.write(a.streams.Out, "")
 }
 
 func orDash(s string) string {
