@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/megasend/megasend/store"
 )
 
 // batchesOptions are the parsed flags of megasend batches.
@@ -44,18 +46,22 @@ type batchListJSON struct {
 
 // runBatches lists the batches of the database.
 func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
-	db, err := a.openStore(ctx)
-	if err != nil {
+	db, err := a.openStoreToRead(ctx)
+	path, missing := noStore(err)
+	if err != nil && !missing {
 		return err
 	}
-	defer db.Close()
-	batches, err := db.Batches(ctx)
-	if err != nil {
-		return err
-	}
-	counts, err := db.CountsByBatch(ctx)
-	if err != nil {
-		return err
+	var batches []store.Batch
+	var counts map[int64]store.Counts
+	if !missing {
+		defer db.Close()
+		path = db.Path()
+		if batches, err = db.Batches(ctx); err != nil {
+			return err
+		}
+		if counts, err = db.CountsByBatch(ctx); err != nil {
+			return err
+		}
 	}
 	if o.json {
 		list := make([]batchListJSON, 0, len(batches))
@@ -70,7 +76,7 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 		})
 	}
 	if len(batches) == 0 {
-		fmt.Fprintf(a.streams.Err, "no batches in %s yet; start one with 'megasend campaign'\n", db.Path())
+		fmt.Fprintf(a.streams.Err, "no batches in %s yet; start one with 'megasend campaign'\n", path)
 		return nil
 	}
 	return a.writeOutput("", func(w io.Writer) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -30,13 +31,9 @@ func (a *app) resolveDBPath(cfgDB string) (string, error) {
 	return filepath.Join(dir, "megasend", "megasend.db"), nil
 }
 
-// openStore opens the database, creating its directory if needed.
+// openStore opens the database, creating it and its directory if needed.
 func (a *app) openStore(ctx context.Context) (*store.DB, error) {
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	path, err := a.resolveDBPath(cfg.DB)
+	path, err := a.storePath()
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +41,45 @@ func (a *app) openStore(ctx context.Context) (*store.DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return store.Open(ctx, path)
+}
+
+// noStoreError says the database a reading command was pointed at does not
+// exist. Commands that only read do not create one: a mistyped --db must
+// not leave an empty database behind and report that it is empty.
+type noStoreError struct{ path string }
+
+func (e *noStoreError) Error() string { return "no database at " + e.path }
+
+// openStoreToRead opens the database for a command that only reads it; a
+// missing one is a *noStoreError, which callers answer as they would an
+// empty database, without creating it.
+func (a *app) openStoreToRead(ctx context.Context) (*store.DB, error) {
+	path, err := a.storePath()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, &noStoreError{path: path}
+	}
+	return store.Open(ctx, path)
+}
+
+// noStore reports whether err says the database does not exist, and where
+// it was looked for.
+func noStore(err error) (path string, ok bool) {
+	var ne *noStoreError
+	if errors.As(err, &ne) {
+		return ne.path, true
+	}
+	return "", false
+}
+
+func (a *app) storePath() (string, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return "", err
+	}
+	return a.resolveDBPath(cfg.DB)
 }
 
 // expandHome turns a leading ~/ into the home directory.
@@ -66,7 +102,10 @@ func findBatch(ctx context.Context, db *store.DB, name string) (store.Batch, err
 // openBatch opens the store and finds the batch called name; the caller
 // closes the store. A missing batch is a usage error.
 func (a *app) openBatch(ctx context.Context, name string) (*store.DB, store.Batch, error) {
-	db, err := a.openStore(ctx)
+	db, err := a.openStoreToRead(ctx)
+	if path, ok := noStore(err); ok {
+		return nil, store.Batch{}, usageErrorf("no batch %q: there is no database at %s", name, path)
+	}
 	if err != nil {
 		return nil, store.Batch{}, err
 	}

@@ -314,14 +314,17 @@ func placeOf(file string, line int) string {
 }
 
 func (a *app) runTemplateList(ctx context.Context) error {
-	db, err := a.openStore(ctx)
-	if err != nil {
+	db, err := a.openStoreToRead(ctx)
+	_, missing := noStore(err)
+	if err != nil && !missing {
 		return err
 	}
-	defer db.Close()
-	list, err := db.Templates(ctx)
-	if err != nil {
-		return err
+	var list []store.Template
+	if !missing {
+		defer db.Close()
+		if list, err = db.Templates(ctx); err != nil {
+			return err
+		}
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(a.streams.Err, "no templates; add one with 'megasend template add KEY --file body.json' or 'megasend template import PATH'")
@@ -349,7 +352,10 @@ func orDash(s string) string {
 // runTemplateShow prints the body as stored plus one newline, so that
 // "show KEY > f; add KEY --file f" stores the same bytes again.
 func (a *app) runTemplateShow(ctx context.Context, key string) error {
-	db, err := a.openStore(ctx)
+	db, err := a.openStoreToRead(ctx)
+	if _, ok := noStore(err); ok {
+		return errNoTemplate(key)
+	}
 	if err != nil {
 		return err
 	}
@@ -363,7 +369,10 @@ func (a *app) runTemplateShow(ctx context.Context, key string) error {
 }
 
 func (a *app) runTemplateRm(ctx context.Context, keys []string) error {
-	db, err := a.openStore(ctx)
+	db, err := a.openStoreToRead(ctx)
+	if _, ok := noStore(err); ok {
+		return errNoTemplate(keys[0])
+	}
 	if err != nil {
 		return err
 	}

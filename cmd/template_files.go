@@ -91,7 +91,14 @@ func templateFiles(paths []string) ([]string, error) {
 }
 
 func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {
-	db, err := a.openStore(ctx)
+	db, err := a.openStoreToRead(ctx)
+	if _, ok := noStore(err); ok {
+		if key != "" {
+			return errNoTemplate(key)
+		}
+		fmt.Fprintln(a.streams.Err, "no templates to export")
+		return nil
+	}
 	if err != nil {
 		return err
 	}

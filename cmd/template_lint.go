@@ -65,7 +65,10 @@ func (a *app) lintTarget(ctx context.Context, ref string) (*template.Template, e
 		}
 		return t, nil
 	}
-	db, err := a.openStore(ctx)
+	db, err := a.openStoreToRead(ctx)
+	if _, ok := noStore(err); ok {
+		return nil, errNoTemplate(ref)
+	}
 	if err != nil {
 		return nil, err
 	}
