@@ -15,8 +15,13 @@ type TemplateRenderer struct {
 	T *template.Template
 }
 
-// Render implements Renderer.
+// Render implements Renderer. A recipient without a client_msg_id is
+// refused: sent without one, a resend after an ambiguous answer could
+// deliver twice.
 func (tr TemplateRenderer) Render(dst []byte, r *store.Recipient) ([]byte, error) {
+	if r.ClientMsgID == "" {
+		return nil, fmt.Errorf("line %d: no client_msg_id", r.Line)
+	}
 	var buf [16]recipient.Var
 	vars, err := recipient.ParseVarsJSON(r.Vars, buf[:0])
 	if err != nil {
