@@ -305,7 +305,8 @@ func TestCrashAfterDedupWindow(t *testing.T) {
 	t.Logf("%d in flight at the kill became unknown; %d delivered, none twice", inflight, len(got))
 }
 
-// TestTwoProcessesOneBatch starts two senders of the same batch: one sends,
+// TestTwoProcessesOneBatch starts two senders of the same batch at the same
+// instant, on a fresh database: one sends,
 // the other refuses and says who holds the batch.
 func TestTwoProcessesOneBatch(t *testing.T) {
 	bin := megasendBinary(t)
@@ -320,17 +321,29 @@ func TestTwoProcessesOneBatch(t *testing.T) {
 		code int
 		out  string
 	}
+	// Both start at the same instant, on a database neither has created:
+	// they race for the migrations, the batch's creation and its lock.
 	results := make(chan result, 2)
-	for i := range 2 {
+	start := make(chan struct{})
+	for range 2 {
 		go func() {
-			time.Sleep(time.Duration(i) * 300 * time.Millisecond)
 			cmd := exec.CommandContext(ctx, bin, "campaign", "--template", "testdata/templates/order_paid.json",
 				"--users", users, "--batch", "shared", "--concurrency", "4")
 			cmd.Env = campaignEnv(sp, db)
-			out, _ := cmd.CombinedOutput()
-			results <- result{cmd.ProcessState.ExitCode(), string(out)}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			<-start
+			err := cmd.Run()
+			code := -1
+			if cmd.ProcessState != nil {
+				code = cmd.ProcessState.ExitCode()
+			} else if err != nil {
+				out.WriteString(err.Error())
+			}
+			results <- result{code, out.String()}
 		}()
 	}
+	close(start)
 	a, b := <-results, <-results
 	if a.code != 0 {
 		a, b = b, a
