@@ -306,8 +306,8 @@ func TestCrashAfterDedupWindow(t *testing.T) {
 }
 
 // TestTwoProcessesOneBatch starts two senders of the same batch at the same
-// instant, on a fresh database: one sends,
-// the other refuses and says who holds the batch.
+// instant, on a fresh database: one sends, the other refuses and says who
+// holds the batch.
 func TestTwoProcessesOneBatch(t *testing.T) {
 	bin := megasendBinary(t)
 	const n = 600
