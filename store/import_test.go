@@ -34,14 +34,7 @@ func TestImporter_Finish(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
 			db := mustOpen(t)
-			b, err := db.CreateBatch(ctx, NewBatch{Name: "b"}, "1@h")
-			if err != nil {
-				t.Fatal(err)
-			}
-			im, err := db.NewImporter(ctx, b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b, im := newImport(t, db)
 			wantDups := 0
 			for i := range tt.n {
 				openid := fmt.Sprintf("o%027d", i)
@@ -138,14 +131,7 @@ func TestImporter_DuplicateSearch(t *testing.T) {
 			t.Run(in.name+"/"+f.name, func(t *testing.T) {
 				ctx := t.Context()
 				db := mustOpen(t)
-				b, err := db.CreateBatch(ctx, NewBatch{Name: "b"}, "1@h")
-				if err != nil {
-					t.Fatal(err)
-				}
-				im, err := db.NewImporter(ctx, b)
-				if err != nil {
-					t.Fatal(err)
-				}
+				b, im := newImport(t, db)
 				im.dups = newDupFilter(f.bits, f.max)
 				first := map[int]int64{}
 				var want []Duplicate

@@ -8,14 +8,24 @@ import (
 	"time"
 )
 
-func importN(t *testing.T, db *DB, n int) Batch {
+// newImport creates batch "b" and starts its import.
+func newImport(t *testing.T, db *DB) (Batch, *Importer) {
 	t.Helper()
-	ctx := t.Context()
-	b, err := db.CreateBatch(ctx, NewBatch{Name: "b"}, "1@h")
+	b, err := db.CreateBatch(t.Context(), NewBatch{Name: "b"}, "1@h")
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, _ := db.NewImporter(ctx, b)
+	im, err := db.NewImporter(t.Context(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, im
+}
+
+func importN(t *testing.T, db *DB, n int) Batch {
+	t.Helper()
+	ctx := t.Context()
+	b, im := newImport(t, db)
 	for i := range n {
 		if err := im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), []byte(`{}`)); err != nil {
 			t.Fatal(err)
