@@ -24,35 +24,45 @@ import (
 // megasend would send to a zero-latency sandbox over keep-alive
 // connections, with no ledger and no rendering in the timed loop (every
 // body is rendered beforehand). It is the most this machine can push
-// through the sandbox at that concurrency. The client runs in a child
-// process of its own, as megasend does, which also keeps the bench's own
-// memory small (see peakRSS).
+// through the sandbox at that concurrency.
 func (b *bench) ceiling(ctx context.Context) error {
 	n, conc := b.sz.e2e, b.sz.conc
 	logf("ceiling: minimal client, %d messages, concurrency %d", n, conc)
-	sb, err := b.startSandbox(false, "--quota", "2000000")
+	rate, cpu, err := b.minimal(ctx, n, conc)
 	if err != nil {
 		return err
+	}
+	b.ceilingRate = rate
+	b.add(row{scenario: "ceiling",
+		what: fmt.Sprintf("minimal client, 0 ms latency, concurrency %d, %s messages", conc, count(n)),
+		measured: fmt.Sprintf("**%s msgs/s** (%.2f s; the client's process: %.1f µs CPU per message, rendering beforehand included)",
+			count(int(rate)), float64(n)/rate, float64((cpu/time.Duration(n)).Nanoseconds())/1e3)})
+	return nil
+}
+
+// minimal runs the minimal client against a sandbox of its own started with
+// the extra flags, and returns its messages per second and its CPU time.
+// The client runs in a child process of its own, as megasend does, which
+// also keeps the bench's own memory small (see peakRSS).
+func (b *bench) minimal(ctx context.Context, n, conc int, sandboxFlags ...string) (rate float64, cpu time.Duration, err error) {
+	sb, err := b.startSandbox(false, append([]string{"--quota", "2000000"}, sandboxFlags...)...)
+	if err != nil {
+		return 0, 0, err
 	}
 	defer sb.stop()
 	out, cpu, err := b.child(ctx, 5*time.Minute, "ceiling", "-url", sb.url, "-n", strconv.Itoa(n),
 		"-conc", strconv.Itoa(conc), "-template", b.template)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	var res struct{ Seconds float64 }
 	if err := json.Unmarshal(out, &res); err != nil || res.Seconds <= 0 {
-		return fmt.Errorf("ceiling client said %q: %v", out, err)
+		return 0, 0, fmt.Errorf("minimal client said %q: %v", out, err)
 	}
 	if err := checkAccepted(ctx, sb, n); err != nil {
-		return err
+		return 0, 0, err
 	}
-	b.ceilingRate = float64(n) / res.Seconds
-	b.add(row{scenario: "ceiling",
-		what: fmt.Sprintf("minimal client, 0 ms latency, concurrency %d, %s messages", conc, count(n)),
-		measured: fmt.Sprintf("**%s msgs/s** (%.2f s; the client's process: %.1f µs CPU per message, rendering beforehand included)",
-			count(int(b.ceilingRate)), res.Seconds, float64((cpu/time.Duration(n)).Nanoseconds())/1e3)})
-	return nil
+	return float64(n) / res.Seconds, cpu, nil
 }
 
 // ceilingClient is the child's side of ceiling: render n bodies, then post
