@@ -168,7 +168,7 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 type pipedRow struct {
 	line   int64
 	openid string
-	vars   []byte
+	vars   string // the JSON object of its variables
 }
 
 // pipeRows reads and checks rows in one goroutine while add writes them in
@@ -184,8 +184,10 @@ func pipeRows(ctx context.Context, src *source, encoding string, c *checker, add
 	go func() {
 		defer close(blocks)
 		buf := make([]pipedRow, 0, block)
+		var scratch []byte
 		_, err := readRows(src, encoding, c, func(r recipient.Row) error {
-			buf = append(buf, pipedRow{line: int64(r.Line), openid: r.OpenID, vars: recipient.AppendVarsJSON(nil, r.Vars)})
+			scratch = recipient.AppendVarsJSON(scratch[:0], r.Vars)
+			buf = append(buf, pipedRow{line: int64(r.Line), openid: r.OpenID, vars: string(scratch)})
 			if len(buf) < block {
 				return nil
 			}

@@ -57,7 +57,7 @@ func importBatch(tb testing.TB, t *template.Template, n int) (*store.DB, store.B
 	}
 	for i := range n {
 		vars := fmt.Sprintf(`{"name":"用户%d","product":"巧克力","amount":"39.80","paid_at":"2024年3月1日","order_no":"SO%d"}`, i, i)
-		if err := im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), []byte(vars)); err != nil {
+		if err := im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), vars); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -42,7 +42,7 @@ func TestImporter_Finish(t *testing.T) {
 					openid = fmt.Sprintf("o%027d", 0)
 					wantDups++
 				}
-				if err := im.Add(ctx, int64(i+2), openid, []byte(`{"n":"`+fmt.Sprint(i)+`"}`)); err != nil {
+				if err := im.Add(ctx, int64(i+2), openid, `{"n":"`+fmt.Sprint(i)+`"}`); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -87,7 +87,7 @@ func TestImporter_Restart(t *testing.T) {
 	b, _ := db.CreateBatch(ctx, NewBatch{Name: "b"}, "1@h")
 	im, _ := db.NewImporter(ctx, b)
 	for i := range importChunk + 5 {
-		im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), []byte(`{}`))
+		im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), `{}`)
 	}
 	im.Abort() // the first chunk was committed, the rest is lost: a crash
 	im, err := db.NewImporter(ctx, b)
@@ -95,7 +95,7 @@ func TestImporter_Restart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), []byte(`{}`))
+		im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), `{}`)
 	}
 	if res, err := im.Finish(ctx); err != nil || res.Total != 3 {
 		t.Fatalf("Finish = %+v, %v", res, err)
@@ -142,7 +142,7 @@ func TestImporter_DuplicateSearch(t *testing.T) {
 					} else {
 						first[id] = line
 					}
-					if err := im.Add(ctx, line, openid, []byte(`{}`)); err != nil {
+					if err := im.Add(ctx, line, openid, `{}`); err != nil {
 						t.Fatal(err)
 					}
 				}

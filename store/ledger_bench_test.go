@@ -76,7 +76,7 @@ func importBench(tb testing.TB, db *DB, n int) Batch {
 	}
 	for i := range n {
 		vars := fmt.Appendf(nil, `{"name":"用户%d","product":"巧克力","amount":"39.80","paid_at":"2024年3月1日 10:15","order_no":"SO%d"}`, i, i)
-		if err := im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), vars); err != nil {
+		if err := im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), string(vars)); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -27,7 +27,7 @@ func importN(t *testing.T, db *DB, n int) Batch {
 	ctx := t.Context()
 	b, im := newImport(t, db)
 	for i := range n {
-		if err := im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), []byte(`{}`)); err != nil {
+		if err := im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), `{}`); err != nil {
 			t.Fatal(err)
 		}
 	}

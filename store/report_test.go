@@ -36,7 +36,7 @@ func mustImport(tb testing.TB, d *DB, name string, n int, states map[int64]strin
 	for i := range n {
 		line := int64(i + 2)
 		vars := fmt.Sprintf(`{"name":"n%d","amount":"%d.00"}`, line, line)
-		if err := im.Add(ctx, line, fmt.Sprintf("openid-%03d", line), []byte(vars)); err != nil {
+		if err := im.Add(ctx, line, fmt.Sprintf("openid-%03d", line), vars); err != nil {
 			tb.Fatal(err)
 		}
 	}
