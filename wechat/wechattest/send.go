@@ -72,13 +72,6 @@ type sendWire struct {
 	Data        json.RawMessage `json:"data"`
 }
 
-// sendResponse is the success body.
-type sendResponse struct {
-	Errcode int    `json:"errcode"`
-	Errmsg  string `json:"errmsg"`
-	MsgID   int64  `json:"msgid"`
-}
-
 // serveSend is POST /cgi-bin/message/template/send.
 func (s *Sim) serveSend(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -124,6 +117,25 @@ func (s *Sim) decodeSend(r *http.Request) (SendRequest, json.RawMessage, int) {
 	case err != nil:
 		return SendRequest{}, nil, -1
 	}
+	return decodeSendBody(body)
+}
+
+// decodeSendBody decodes a body read whole: by decodeSendFast when it can
+// answer, which is for every body megasend's renderer produces, and by
+// decodeSendJSON otherwise. The two give the same answer (FuzzDecodeSend).
+func decodeSendBody(body []byte) (SendRequest, json.RawMessage, int) {
+	if req, raw, code, ok := decodeSendFast(body); ok {
+		return req, raw, code
+	}
+	return decodeSendJSON(body)
+}
+
+// decodeSendJSON decodes body with encoding/json. It is the reference: its
+// answer for any body, including what it tolerates (keys in any case,
+// duplicate keys, null, white space, invalid UTF-8), defines the endpoint,
+// and decodeSendFast must agree with it wherever that one answers. It
+// returns the request, the compact data object, and 0 or a body errcode.
+func decodeSendJSON(body []byte) (SendRequest, json.RawMessage, int) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return SendRequest{}, nil, codeEmptyPostData
@@ -212,7 +224,7 @@ func (s *Sim) deliver(w http.ResponseWriter, r *http.Request, req SendRequest, r
 		s.reject(w, code, "")
 		return
 	}
-	writeJSON(w, sendResponse{Errcode: 0, Errmsg: "ok", MsgID: msgID})
+	writeSendOK(w, msgID)
 }
 
 // accept applies dedup and quota, and records the delivery. It returns the
