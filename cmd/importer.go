@@ -135,8 +135,10 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 		return store.ImportResult{}, err
 	}
 	c := newChecker(t, src.display, preview)
-	err = pipeRows(ctx, src, encoding, c, func(r pipedRow) error {
-		return im.Add(ctx, r.line, r.openid, r.vars)
+	var vars []byte
+	_, err = readRows(src, encoding, c, func(r recipient.Row) error {
+		vars = recipient.AppendVarsJSON(vars[:0], r.Vars)
+		return im.Add(ctx, int64(r.Line), r.OpenID, string(vars))
 	})
 	if !a.quiet {
 		c.warns.print(a.streams.Err)
@@ -162,64 +164,4 @@ func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *t
 		return store.ImportResult{}, c.errs.inputError(src.display)
 	}
 	return im.Finish(ctx)
-}
-
-// pipedRow is a validated row on its way to the ledger.
-type pipedRow struct {
-	line   int64
-	openid string
-	vars   string // the JSON object of its variables
-}
-
-// pipeRows reads and checks rows in one goroutine while add writes them in
-// the caller's, so parsing and SQLite's inserts share the two halves of the
-// work. Rows travel in blocks through a small channel: memory stays bounded
-// whatever the file's size. The first error of either side stops both.
-func pipeRows(ctx context.Context, src *source, encoding string, c *checker, add func(pipedRow) error) error {
-	const block = 512
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	blocks := make(chan []pipedRow, 4)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(blocks)
-		buf := make([]pipedRow, 0, block)
-		var scratch []byte
-		_, err := readRows(src, encoding, c, func(r recipient.Row) error {
-			scratch = recipient.AppendVarsJSON(scratch[:0], r.Vars)
-			buf = append(buf, pipedRow{line: int64(r.Line), openid: r.OpenID, vars: string(scratch)})
-			if len(buf) < block {
-				return nil
-			}
-			select {
-			case blocks <- buf:
-				buf = make([]pipedRow, 0, block)
-				return nil
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-		})
-		if err == nil && len(buf) > 0 {
-			select {
-			case blocks <- buf:
-			case <-ctx.Done():
-				err = context.Cause(ctx)
-			}
-		}
-		readErr <- err
-	}()
-	var addErr error
-	for rows := range blocks {
-		for _, r := range rows {
-			if addErr == nil {
-				if addErr = add(r); addErr != nil {
-					cancel(addErr)
-				}
-			}
-		}
-	}
-	if err := <-readErr; addErr == nil {
-		return err
-	}
-	return addErr
 }

@@ -8,24 +8,26 @@ import (
 	"strconv"
 )
 
-// importChunk is how many rows one import transaction holds: large enough
-// that the commit cost vanishes, small enough that a killed import loses
-// little and memory stays flat.
-const importChunk = 10000
+// importChunk is how many rows one import transaction holds, a whole number
+// of INSERT statements: large enough that the commit cost vanishes, small
+// enough that a killed import loses little.
+const importChunk = 80 * insertRows
 
-// Importer streams recipients into a batch in status importing. Rows are
-// committed in chunks; Finish marks duplicate openids skipped and the batch
-// ready. An import that dies is redone from the start by NewImporter.
+// Importer streams recipients into a batch in status importing. Add prepares
+// rows in the caller's goroutine and hands them, insertRows at a time, to a
+// goroutine of the Importer's own that inserts them and commits every
+// importChunk rows: SQLite's inserts are the import's critical path, so
+// everything else happens beside them. Finish marks duplicate openids skipped
+// and the batch ready. An import that dies is redone from the start by
+// NewImporter.
 type Importer struct {
 	d     *DB
 	batch Batch
-	tx    *sql.Tx
-	multi *sql.Stmt // inserts insertRows rows at once
-	one   *sql.Stmt // inserts one row, for the tail of a chunk
-	rows  []any     // arguments of the rows not inserted yet
-	n     int       // rows in the open transaction
-	total int64     // rows added
+	id    any   // the batch id, boxed once
+	rows  []any // arguments of the rows not handed over yet
+	total int64 // rows added
 	dups  *dupFilter
+	w     *importWriter
 }
 
 // insertRows is how many rows one INSERT statement carries: the per-statement
@@ -44,12 +46,14 @@ func insertSQL(rows int) string {
 }
 
 // NewImporter starts (or restarts) the import of batch b: rows left by an
-// earlier, interrupted import are deleted first.
+// earlier, interrupted import are deleted first. ctx bounds the whole
+// import; Finish or Abort must follow.
 func (d *DB) NewImporter(ctx context.Context, b Batch) (*Importer, error) {
 	if _, err := d.db.ExecContext(ctx, `DELETE FROM recipients WHERE batch_id = ?`, b.ID); err != nil {
 		return nil, fmt.Errorf("import %s: %w", b.Name, err)
 	}
-	return &Importer{d: d, batch: b, dups: newDupFilter(filterBits, maxSuspects)}, nil
+	return &Importer{d: d, batch: b, id: b.ID, rows: make([]any, 0, insertRows*insertCols),
+		dups: newDupFilter(filterBits, maxSuspects), w: d.startImportWriter(ctx, b.Name)}, nil
 }
 
 // ClientMsgID is the client_msg_id of a batch's recipient: the batch's
@@ -59,74 +63,30 @@ func ClientMsgID(nonce string, line int64) string {
 	return "ms-" + nonce + "-" + strconv.FormatInt(line, 10)
 }
 
-// Add appends one recipient. vars is the JSON object of its variables, as a
-// string so that the caller can build it off the goroutine that writes:
-// the import's speed is that goroutine's.
+// Add appends one recipient. vars is the JSON object of its variables. An
+// error from writing earlier rows is returned by a later Add or by Finish.
 func (im *Importer) Add(ctx context.Context, line int64, openid, vars string) error {
-	if im.tx == nil {
-		tx, err := im.d.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("import %s: %w", im.batch.Name, err)
-		}
-		im.tx = tx
-		if im.multi, err = tx.PrepareContext(ctx, insertSQL(insertRows)); err == nil {
-			im.one, err = tx.PrepareContext(ctx, insertSQL(1))
-		}
-		if err != nil {
-			im.Abort()
-			return fmt.Errorf("import %s: %w", im.batch.Name, err)
-		}
-	}
-	im.rows = append(im.rows, im.batch.ID, line, openid, vars, ClientMsgID(im.batch.Nonce, line))
+	im.rows = append(im.rows, im.id, line, openid, vars, ClientMsgID(im.batch.Nonce, line))
 	im.dups.add(openid)
 	im.total++
-	im.n++
-	if len(im.rows) == insertRows*insertCols {
-		if _, err := im.multi.ExecContext(ctx, im.rows...); err != nil {
-			return fmt.Errorf("import %s up to line %d: %w", im.batch.Name, line, err)
-		}
-		im.rows = im.rows[:0]
-	}
-	if im.n >= importChunk {
-		return im.commit(ctx)
-	}
-	return nil
-}
-
-func (im *Importer) commit(ctx context.Context) error {
-	if im.tx == nil {
+	if len(im.rows) < insertRows*insertCols {
 		return nil
 	}
-	for r := im.rows; len(r) > 0; r = r[insertCols:] {
-		if _, err := im.one.ExecContext(ctx, r[:insertCols]...); err != nil {
-			im.Abort()
-			return fmt.Errorf("import %s line %v: %w", im.batch.Name, r[1], err)
-		}
-	}
-	im.rows = im.rows[:0]
-	im.multi.Close()
-	im.one.Close()
-	err := im.tx.Commit()
-	im.tx, im.multi, im.one, im.n = nil, nil, nil, 0
-	if err != nil {
-		return fmt.Errorf("import %s: %w", im.batch.Name, err)
-	}
-	return nil
+	return im.handOver(ctx)
 }
 
-// Abort rolls back the open chunk. The caller deletes the batch if the
-// input was rejected.
+// handOver passes the rows added so far to the writer.
+func (im *Importer) handOver(ctx context.Context) error {
+	next, err := im.w.put(ctx, im.rows)
+	im.rows = next
+	return err
+}
+
+// Abort stops the import: rows not yet committed are rolled back, committed
+// chunks stay until the import is redone. The caller deletes the batch if
+// the input was rejected.
 func (im *Importer) Abort() {
-	if im.tx != nil {
-		if im.multi != nil {
-			im.multi.Close()
-		}
-		if im.one != nil {
-			im.one.Close()
-		}
-		im.tx.Rollback()
-		im.tx, im.multi, im.one, im.rows = nil, nil, nil, im.rows[:0]
-	}
+	im.w.stop(true)
 }
 
 // Duplicate is a recipient skipped because its openid appeared earlier.
@@ -146,7 +106,13 @@ type ImportResult struct {
 // Finish commits the last chunk, marks every repeated openid skipped (the
 // first occurrence is the one sent), and sets the batch ready.
 func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
-	if err := im.commit(ctx); err != nil {
+	if len(im.rows) > 0 {
+		if err := im.handOver(ctx); err != nil {
+			im.Abort()
+			return ImportResult{}, err
+		}
+	}
+	if err := im.w.stop(false); err != nil {
 		return ImportResult{}, err
 	}
 	d, id := im.d, im.batch.ID

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func mustOpen(tb testing.TB) *DB {
@@ -102,6 +104,53 @@ func TestImporter_Restart(t *testing.T) {
 	}
 	if c, _ := db.Counts(ctx, b.ID); c.Total() != 3 {
 		t.Errorf("counts after restart %+v, want 3 rows", c)
+	}
+}
+
+// An import interrupted while its writer is busy stops within a few blocks:
+// Add returns the cause, Abort rolls back what was not committed and frees
+// the database for the next writer.
+func TestImporter_Interrupted(t *testing.T) {
+	db := mustOpen(t)
+	b, err := db.CreateBatch(t.Context(), NewBatch{Name: "b"}, "1@h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	im, err := db.NewImporter(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("interrupted")
+	added := 0
+	for i := range 10 * importChunk {
+		if i == importChunk+insertRows/2 {
+			cancel(stop)
+		}
+		if err = im.Add(ctx, int64(i+2), fmt.Sprintf("o%027d", i), `{}`); err != nil {
+			break
+		}
+		added++
+	}
+	if !errors.Is(err, stop) {
+		t.Fatalf("Add after the interruption = %v, want %v", err, stop)
+	}
+	if limit := importChunk + insertRows*(importQueue+3); added > limit {
+		t.Errorf("%d rows added before Add noticed, want at most %d", added, limit)
+	}
+	im.Abort()
+	wctx, wcancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer wcancel()
+	if _, err := db.db.ExecContext(wctx, `UPDATE batches SET updated_at = 0 WHERE id = ?`, b.ID); err != nil {
+		t.Fatalf("write after Abort: %v (the import still holds the database?)", err)
+	}
+	var n int64
+	if err := db.db.QueryRow(`SELECT COUNT(*) FROM recipients WHERE batch_id = ?`, b.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n%importChunk != 0 || n > int64(added) {
+		t.Errorf("%d rows kept after Abort, want whole committed chunks of the %d added", n, added)
 	}
 }
 
