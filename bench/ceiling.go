@@ -20,26 +20,6 @@ import (
 	"github.com/megasend/megasend/wechat"
 )
 
-// ceiling measures the minimal client: conc goroutines posting the bodies
-// megasend would send to a zero-latency sandbox over keep-alive
-// connections, with no ledger and no rendering in the timed loop (every
-// body is rendered beforehand). It is the most this machine can push
-// through the sandbox at that concurrency.
-func (b *bench) ceiling(ctx context.Context) error {
-	n, conc := b.sz.e2e, b.sz.conc
-	logf("ceiling: minimal client, %d messages, concurrency %d", n, conc)
-	rate, cpu, err := b.minimal(ctx, n, conc)
-	if err != nil {
-		return err
-	}
-	b.ceilingRate = rate
-	b.add(row{scenario: "ceiling",
-		what: fmt.Sprintf("minimal client, 0 ms latency, concurrency %d, %s messages", conc, count(n)),
-		measured: fmt.Sprintf("**%s msgs/s** (%.2f s; the client's process: %.1f µs CPU per message, rendering beforehand included)",
-			count(int(rate)), float64(n)/rate, float64((cpu/time.Duration(n)).Nanoseconds())/1e3)})
-	return nil
-}
-
 // minimal runs the minimal client against a sandbox of its own started with
 // the extra flags, and returns its messages per second and its CPU time.
 // The client runs in a child process of its own, as megasend does, which

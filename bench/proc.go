@@ -35,7 +35,7 @@ type bench struct {
 
 	loadBefore string // load average when the suite started
 
-	ceilingRate float64 // msgs/s of the minimal client, for the e2e ratio
+	rounds int // of the zero-latency pairs and of the million-row import
 }
 
 // setup finds the module, builds megasend and makes the scratch directory.

@@ -38,28 +38,46 @@ func (b *bench) scale(ctx context.Context) error {
 }
 
 // importOnly imports the batch against a sandbox with no quota: the first
-// sends are refused with 45009 and the batch pauses (exit 4), imported.
+// sends are refused with 45009 and the batch pauses (exit 4), imported. It
+// runs b.rounds times, each into a fresh database, and judges the median;
+// db is left with the last import.
 func (b *bench) importOnly(ctx context.Context, db, users string, n int) error {
-	logf("scale: import of %d rows", n)
-	sb, err := b.startSandbox(false, "--quota", "0")
-	if err != nil {
-		return err
+	var took []float64
+	var peak runResult
+	for round := 1; round <= b.rounds; round++ {
+		logf("scale: import of %d rows (round %d of %d)", n, round, b.rounds)
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(db + suffix)
+		}
+		r, err := b.importRun(ctx, db, users)
+		if err != nil {
+			return err
+		}
+		at, ok := r.since("imported")
+		if !ok {
+			return fmt.Errorf("megasend logged no \"imported\" line:\n%s", tail(r.stderr))
+		}
+		took = append(took, at.Seconds())
+		if r.maxRSS > peak.maxRSS {
+			peak = r
+		}
 	}
-	defer sb.stop()
-	r, err := b.megasend(ctx, sb, db, 5*time.Minute, []int{4},
-		b.campaign(users, "scale", "--concurrency", strconv.Itoa(b.sz.conc))...)
-	if err != nil {
-		return err
-	}
-	took, ok := r.since("imported")
-	if !ok {
-		return fmt.Errorf("megasend logged no \"imported\" line:\n%s", tail(r.stderr))
-	}
+	med := median(took)
 	b.add(row{scenario: "scale",
 		what:     fmt.Sprintf("import of %s CSV rows: process start to \"imported\" logged; peak RSS of the process", count(n)),
-		measured: fmt.Sprintf("**%s**, %s rows/s; %s", secs(took), count(int(float64(n)/took.Seconds())), rss(r)),
-		target:   "≤ 6 s", verdict: b.verdict(took <= 6*time.Second)})
+		measured: fmt.Sprintf("**%.2f s**%s, %s rows/s; %s", med, b.each(took, "%.2f"), count(int(float64(n)/med)), rss(peak)),
+		target:   "≤ 6 s", verdict: b.verdict(med <= 6)})
 	return nil
+}
+
+func (b *bench) importRun(ctx context.Context, db, users string) (runResult, error) {
+	sb, err := b.startSandbox(false, "--quota", "0")
+	if err != nil {
+		return runResult{}, err
+	}
+	defer sb.stop()
+	return b.megasend(ctx, sb, db, 5*time.Minute, []int{4},
+		b.campaign(users, "scale", "--concurrency", strconv.Itoa(b.sz.conc))...)
 }
 
 // resume marks the first sent rows of the imported batch sent, directly in

@@ -37,53 +37,6 @@ func sendPhase(r runResult) (time.Duration, error) {
 	return r.wall - at, nil
 }
 
-// endToEnd runs megasend at zero latency with the ceiling's concurrency
-// and recipients, import included, and compares it with the ceiling.
-func (b *bench) endToEnd(ctx context.Context) error {
-	n, conc := b.sz.e2e, b.sz.conc
-	logf("e2e: megasend, %d recipients, concurrency %d", n, conc)
-	users, err := b.writeUsers(n)
-	if err != nil {
-		return err
-	}
-	sb, err := b.startSandbox(false, "--quota", "2000000")
-	if err != nil {
-		return err
-	}
-	defer sb.stop()
-	r, err := b.megasend(ctx, sb, filepath.Join(b.dir, "e2e.db"), 5*time.Minute, []int{0},
-		b.campaign(users, "e2e", "--concurrency", strconv.Itoa(conc))...)
-	if err != nil {
-		return err
-	}
-	if err := checkAccepted(ctx, sb, n); err != nil {
-		return err
-	}
-	rate := float64(n) / r.wall.Seconds()
-	measured := fmt.Sprintf("**%s msgs/s** (%s)", count(int(rate)), secs(r.wall))
-	if sp, err := sendPhase(r); err == nil {
-		measured += fmt.Sprintf("; send phase alone %s msgs/s", count(int(float64(n)/sp.Seconds())))
-	}
-	e2e := row{scenario: "e2e",
-		what:   fmt.Sprintf("megasend end to end, import included, 0 ms, concurrency %d, %s recipients, full ledger", conc, count(n)),
-		target: "÷ ceiling ≥ 0.70"}
-	if b.ceilingRate > 0 {
-		ratio := rate / b.ceilingRate
-		e2e.measured = measured + fmt.Sprintf("; **÷ ceiling = %.2f**", ratio)
-		e2e.verdict = b.verdict(ratio >= 0.70)
-	} else {
-		e2e.measured = measured + "; ceiling not measured in this run"
-	}
-	b.add(e2e)
-	perMsg := r.cpu / time.Duration(n)
-	b.add(row{scenario: "e2e",
-		what:     "CPU per message in megasend's process (user + system, import included), same run",
-		measured: fmt.Sprintf("**%.1f µs** (%s CPU)", float64(perMsg.Nanoseconds())/1e3, secs(r.cpu)),
-		target:   "≤ 40 µs", verdict: b.verdict(perMsg <= 40*time.Microsecond)})
-	b.add(row{scenario: "e2e", what: "peak RSS of megasend, same run", measured: rss(r)})
-	return nil
-}
-
 // latency measures how concurrency turns into throughput when every answer
 // takes 100 ms: the ideal is concurrency / 0.1 s.
 func (b *bench) latency(ctx context.Context) error {
