@@ -92,7 +92,7 @@ func (c *Client) doAt(ctx context.Context, base, op, method, path string, query 
 	// Data endpoints omit errcode on success: a status left from an earlier
 	// attempt decoded into the same value must not survive into this one.
 	*out.apiStatus() = status{}
-	if err := json.Unmarshal(data, out); err != nil {
+	if err := decodeAnswer(data, out); err != nil {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		return &RequestError{Op: op, Sent: true, Status: resp.StatusCode,
 			Err: fmt.Errorf("response is not WeChat's JSON (content type %q, %d bytes)", ct, len(data))}
@@ -101,6 +101,15 @@ func (c *Client) doAt(ctx context.Context, base, op, method, path string, query 
 		return apiError(op, st.Errcode, st.Errmsg)
 	}
 	return nil
+}
+
+// decodeAnswer decodes a response body into out, by out's own decoder if it
+// has one.
+func decodeAnswer(data []byte, out response) error {
+	if d, ok := out.(interface{ decode([]byte) error }); ok {
+		return d.decode(data)
+	}
+	return json.Unmarshal(data, out)
 }
 
 // clean strips what an HTTP error may carry of the request: *url.Error

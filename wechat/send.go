@@ -50,10 +50,7 @@ func (c *Client) SendTemplate(ctx context.Context, msg *TemplateMessage) (int64,
 // template package renders it, without HTML escaping) and returns the msgid.
 // Errors are *APIError or *RequestError; see ClassOf and IsAmbiguous.
 func (c *Client) SendTemplateBody(ctx context.Context, body []byte) (int64, error) {
-	var r struct {
-		status
-		MsgID int64 `json:"msgid"`
-	}
+	var r sendAnswer
 	err := c.withToken(ctx, func(tok string) error {
 		r.MsgID = 0
 		return c.do(ctx, "message/template/send", http.MethodPost, "/cgi-bin/message/template/send",
