@@ -1,7 +1,7 @@
 // Command bench measures megasend against the physical ceiling of the
 // machine it runs on, in one run, on loopback:
 //
-//	go run ./bench                        # everything, 5 to 9 minutes on 2 cores
+//	go run ./bench                        # everything, 6 to 10 minutes on 2 cores
 //	go run ./bench -quick                 # small sizes: a smoke run in under 30 s
 //	go run ./bench -only ceiling,e2e      # some scenarios: ceiling, e2e, latency, seed, scale, rate
 //	go run ./bench -rounds 5              # more interleaved rounds of the noisiest figures (3 by default)
