@@ -24,10 +24,10 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 	if err != nil {
 		return err
 	}
-	if a.said != nil {
-		logSummary(a.said.log, b, c, groups, res, took)
+	if sum := newSummary(b, c, groups, res, took); a.said != nil {
+		sum.log(a.said.log)
 	} else {
-		writeSummary(a.streams.Out, b, c, groups, res, took)
+		sum.write(a.streams.Out)
 	}
 
 	resume := a.resumeCommand(b.Name, o.sandbox)
@@ -51,48 +51,69 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 	return nil
 }
 
-// writeSummary prints counts by state, then failures grouped by errcode
-// with what each means.
-func writeSummary(w io.Writer, b store.Batch, c store.Counts, groups []store.FailureGroup, res sender.Result, took time.Duration) {
-	fmt.Fprintf(w, "batch %s: %s\n", b.Name, b.Status)
-	fmt.Fprintf(w, "  sent     %8d  (accepted by WeChat)\n", c.Sent)
-	fmt.Fprintf(w, "  failed   %8d\n", c.Failed)
-	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; not resent unless asked)\n", c.Unknown)
-	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", c.Skipped)
-	fmt.Fprintf(w, "  pending  %8d\n", c.Pending+c.Inflight)
-	if n := res.Sent + res.Failed + res.Unknown; took > 0 && n > 0 {
-		fmt.Fprintf(w, "  this run: %d messages in %s (%.1f msgs/s)\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
+// summary is what a campaign run ends with: the batch's counts by state,
+// this run's pace, and the failures grouped by errcode with what each
+// means. It is built once and written in either output format.
+type summary struct {
+	batch, status                           string
+	sent, failed, unknown, skipped, pending int64
+	runMessages                             int64 // sent, failed or unknown by this run
+	took                                    time.Duration
+	failures                                []summaryFailure
+}
+
+type summaryFailure struct {
+	Errcode int    `json:"errcode"`
+	State   string `json:"state"`
+	Count   int64  `json:"count"`
+	Meaning string `json:"meaning"`
+}
+
+func newSummary(b store.Batch, c store.Counts, groups []store.FailureGroup, res sender.Result, took time.Duration) summary {
+	s := summary{batch: b.Name, status: b.Status, sent: c.Sent, failed: c.Failed, unknown: c.Unknown,
+		skipped: c.Skipped, pending: c.Pending + c.Inflight, runMessages: res.Sent + res.Failed + res.Unknown, took: took}
+	for _, g := range groups {
+		meaning, _ := describe(g, b.Name)
+		s.failures = append(s.failures, summaryFailure{Errcode: g.Errcode, State: g.State, Count: g.Count, Meaning: meaning})
 	}
-	if len(groups) > 0 {
+	return s
+}
+
+// ran reports whether the run sent anything in a measurable time, so that
+// its pace means something.
+func (s summary) ran() bool { return s.took > 0 && s.runMessages > 0 }
+
+func (s summary) rate() float64 { return float64(s.runMessages) / s.took.Seconds() }
+
+// write prints the summary as a table.
+func (s summary) write(w io.Writer) {
+	fmt.Fprintf(w, "batch %s: %s\n", s.batch, s.status)
+	fmt.Fprintf(w, "  sent     %8d  (accepted by WeChat)\n", s.sent)
+	fmt.Fprintf(w, "  failed   %8d\n", s.failed)
+	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; not resent unless asked)\n", s.unknown)
+	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", s.skipped)
+	fmt.Fprintf(w, "  pending  %8d\n", s.pending)
+	if s.ran() {
+		fmt.Fprintf(w, "  this run: %d messages in %s (%.1f msgs/s)\n", s.runMessages, s.took.Round(time.Millisecond), s.rate())
+	}
+	if len(s.failures) > 0 {
 		fmt.Fprintln(w, "failures by errcode:")
-		for _, g := range groups {
-			meaning, _ := describe(g, b.Name)
-			fmt.Fprintf(w, "  %-7s %6d  %-8s %s\n", fmt.Sprint(g.Errcode), g.Count, g.State, meaning)
+		for _, f := range s.failures {
+			fmt.Fprintf(w, "  %-7s %6d  %-8s %s\n", fmt.Sprint(f.Errcode), f.Count, f.State, f.Meaning)
 		}
 	}
 }
 
-// logSummary is writeSummary as one log record, for --log-format json.
-func logSummary(log *slog.Logger, b store.Batch, c store.Counts, groups []store.FailureGroup, res sender.Result, took time.Duration) {
-	type failure struct {
-		Errcode int    `json:"errcode"`
-		State   string `json:"state"`
-		Count   int64  `json:"count"`
-		Meaning string `json:"meaning"`
+// log writes the summary as one record, for --log-format json.
+func (s summary) log(log *slog.Logger) {
+	attrs := []any{"batch", s.batch, "status", s.status, "sent", s.sent, "failed", s.failed, "unknown", s.unknown,
+		"skipped", s.skipped, "pending", s.pending}
+	if s.ran() {
+		attrs = append(attrs, "run_messages", s.runMessages, "run_seconds", s.took.Round(time.Millisecond).Seconds(),
+			"msgs_per_s", fmt.Sprintf("%.1f", s.rate()))
 	}
-	attrs := []any{"batch", b.Name, "status", b.Status, "sent", c.Sent, "failed", c.Failed, "unknown", c.Unknown,
-		"skipped", c.Skipped, "pending", c.Pending + c.Inflight}
-	if n := res.Sent + res.Failed + res.Unknown; took > 0 && n > 0 {
-		attrs = append(attrs, "run_messages", n, "run_seconds", took.Round(time.Millisecond).Seconds(),
-			"msgs_per_s", fmt.Sprintf("%.1f", float64(n)/took.Seconds()))
-	}
-	if len(groups) > 0 {
-		failures := make([]failure, 0, len(groups))
-		for _, g := range groups {
-			meaning, _ := describe(g, b.Name)
-			failures = append(failures, failure{Errcode: g.Errcode, State: g.State, Count: g.Count, Meaning: meaning})
-		}
-		attrs = append(attrs, "failures", failures)
+	if len(s.failures) > 0 {
+		attrs = append(attrs, "failures", s.failures)
 	}
 	log.Info("summary", attrs...)
 }
