@@ -44,7 +44,13 @@ func (e *ValueError) Error() string {
 // least one digit: legacy industry templates used bare names such as "name"
 // or "amount" freely, and those carry no rule.
 func CategoryOf(key string) string {
-	base := strings.TrimRight(key, "0123456789")
+	// The digits trimmed by hand: strings.TrimRight builds its set of
+	// characters on every call, and this runs for every imported value.
+	i := len(key)
+	for i > 0 && '0' <= key[i-1] && key[i-1] <= '9' {
+		i--
+	}
+	base := key[:i]
 	if len(base) == len(key) {
 		return ""
 	}

@@ -192,51 +192,69 @@ func (t *Template) LintValues(lookup func(name string) (string, bool)) []Problem
 	var b strings.Builder
 	for i := range t.nodes {
 		n := &t.nodes[i]
-		if len(n.path) != 3 || n.path[0] != "data" || n.path[2] != "value" || !n.vars {
+		if len(n.path) != 3 || n.path[0] != "data" || n.path[2] != "value" || !n.vars || dropped(n.path[1]) {
 			continue
 		}
-		b.Reset()
-		for _, p := range n.parts {
-			if p.name == "" {
-				b.WriteString(p.text)
-				continue
+		// A value that is one placeholder, as most are, is checked as it is;
+		// only one with text around its placeholders is put together.
+		var value string
+		if len(n.parts) == 1 {
+			value = partValue(n.parts[0], lookup)
+		} else {
+			b.Reset()
+			for _, p := range n.parts {
+				b.WriteString(partValue(p, lookup))
 			}
-			v, ok := lookup(p.name)
-			if (!ok || v == "") && p.hasDef {
-				v = p.def
-			}
-			b.WriteString(v)
+			value = b.String()
 		}
-		ps = append(ps, valueProblems(n.path[1], b.String())...)
+		ps = append(ps, valueProblems(n.path[1], value)...)
 	}
 	return ps
 }
 
-// valueProblems checks the value of data key.
-func valueProblems(key, value string) []Problem {
-	path := "data." + key + ".value"
-	if key == "first" || key == "remark" {
-		return nil // dropped whole; Lint has said so once
+// partValue is what part renders as: its text, or its variable's value
+// (the default if the value is missing or empty and there is one).
+func partValue(p rawPart, lookup func(name string) (string, bool)) string {
+	if p.name == "" {
+		return p.text
 	}
+	v, ok := lookup(p.name)
+	if (!ok || v == "") && p.hasDef {
+		v = p.def
+	}
+	return v
+}
+
+// dropped reports whether WeChat drops data key whole since 2023; Lint has
+// said so once, so its values are not checked.
+func dropped(key string) bool { return key == "first" || key == "remark" }
+
+// valueProblems checks the value of data key. It runs for every value of
+// every recipient, so it allocates only for a problem.
+func valueProblems(key, value string) []Problem {
+	if dropped(key) {
+		return nil
+	}
+	path := func() string { return "data." + key + ".value" }
 	var ps []Problem
 	if typ := CategoryOf(key); typ != "" {
 		if reason := checkValue(typ, value); reason != "" {
-			ps = append(ps, Problem{Severity: Error, Path: path,
+			ps = append(ps, Problem{Severity: Error, Path: path(),
 				Msg: fmt.Sprintf("%s value %q: %s; WeChat refuses the message with 47003", typ, value, reason)})
 		}
 	} else {
 		if i := strings.IndexAny(value, "\r\n"); i >= 0 {
-			ps = append(ps, Problem{Severity: Warning, Path: path,
+			ps = append(ps, Problem{Severity: Warning, Path: path(),
 				Msg: fmt.Sprintf("line break: WeChat drops everything after it, showing %q", value[:i])})
 			value = value[:i]
 		}
 		if n := utf8.RuneCountInString(value); n > legacyLimit {
-			ps = append(ps, Problem{Severity: Warning, Path: path,
+			ps = append(ps, Problem{Severity: Warning, Path: path(),
 				Msg: fmt.Sprintf("%d characters: WeChat shows only the first %d, %q", n, legacyLimit, firstRunes(value, legacyLimit))})
 		}
 	}
 	if strings.IndexFunc(value, isEmoji) >= 0 {
-		ps = append(ps, Problem{Severity: Warning, Path: path, Msg: "WeChat has removed emoji since 2023-05-04"})
+		ps = append(ps, Problem{Severity: Warning, Path: path(), Msg: "WeChat has removed emoji since 2023-05-04"})
 	}
 	return ps
 }
