@@ -21,7 +21,7 @@ func BenchmarkImport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	vars := (`{"name":"张伟","product":"巧克力","amount":"39.80","paid_at":"2024年3月1日 10:15","order_no":"SO202403010001"}`)
+	vars := `{"name":"张伟","product":"巧克力","amount":"39.80","paid_at":"2024年3月1日 10:15","order_no":"SO202403010001"}`
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
