@@ -78,6 +78,9 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // ClassOf returns the class of err: the APIError's class, ClassTransient
 // for a RequestError, ClassNone otherwise.
 func ClassOf(err error) Class {
+	if err == nil {
+		return ClassNone // without errors.As, whose target escapes: this runs for every send
+	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.Class
