@@ -52,11 +52,13 @@ func (p *pacer) wait(ctx context.Context) error { return p.lim.Wait(ctx) }
 // done records an outcome: throughput for the meter, and -1 answers, whose
 // runs mean WeChat is overloaded.
 func (p *pacer) done(err error) {
+	// Outside the lock, which every worker takes after every send; and
+	// nothing to look into for a success.
+	busy := err != nil && wechat.Errcode(err) == -1 && !errors.As(err, new(*wechat.RequestError))
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.meter.add(now)
-	busy := wechat.Errcode(err) == -1 && !errors.As(err, new(*wechat.RequestError))
 	if p.recent[p.pos] {
 		p.busy--
 	}

@@ -78,8 +78,10 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // ClassOf returns the class of err: the APIError's class, ClassTransient
 // for a RequestError, ClassNone otherwise.
 func ClassOf(err error) Class {
+	// Without errors.As, whose target escapes to the heap: the client and
+	// the engine ask after every send, nearly always about nil.
 	if err == nil {
-		return ClassNone // without errors.As, whose target escapes: this runs for every send
+		return ClassNone
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
@@ -96,6 +98,9 @@ func ClassOf(err error) Class {
 // RequestError (WeChat's "system error", which is how the ledger records a
 // send that got no answer), 0 otherwise.
 func Errcode(err error) int {
+	if err == nil {
+		return 0
+	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.Code
