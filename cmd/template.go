@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -69,7 +71,7 @@ func (a *app) templateCommand() *cli.Command {
 		},
 		{
 			Name:      "rm",
-			Usage:     "delete stored templates (batches keep their own copy)",
+			Usage:     "delete stored templates, all of them or none if one is missing (batches keep their own copy)",
 			ArgsUsage: "KEY...",
 			Action: func(c *cli.Context) error {
 				args, _, err := lateFlags(c, 1, -1)
@@ -224,6 +226,19 @@ func errNoTemplate(key string) error {
 	return usageErrorf("no template %q; see 'megasend template list'", key)
 }
 
+// errNoTemplates names every key of a list that is not stored; rm then
+// removes none of the list.
+func errNoTemplates(keys []string) error {
+	if len(keys) == 1 {
+		return usageErrorf("no template %q (nothing removed); see 'megasend template list'", keys[0])
+	}
+	quoted := make([]string, len(keys))
+	for i, k := range keys {
+		quoted[i] = strconv.Quote(k)
+	}
+	return usageErrorf("no templates %s (nothing removed); see 'megasend template list'", strings.Join(quoted, ", "))
+}
+
 // getTemplate reads a stored template, mapping ErrNotFound to exit 2.
 func getTemplate(ctx context.Context, db *store.DB, key string) (store.Template, error) {
 	st, err := db.Template(ctx, key)
@@ -371,21 +386,23 @@ func (a *app) runTemplateShow(ctx context.Context, key string) error {
 func (a *app) runTemplateRm(ctx context.Context, keys []string) error {
 	db, err := a.openStoreToRead(ctx)
 	if _, ok := noStore(err); ok {
-		return errNoTemplate(keys[0])
+		return errNoTemplates(keys)
 	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	for _, key := range keys {
-		err := db.DeleteTemplate(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return errNoTemplate(key)
+	missing, err := db.DeleteTemplates(ctx, keys)
+	if errors.Is(err, store.ErrNotFound) {
+		return errNoTemplates(missing)
+	}
+	if err != nil {
+		return err
+	}
+	for i, key := range keys {
+		if !slices.Contains(keys[:i], key) {
+			fmt.Fprintf(a.streams.Out, "removed template %s\n", key)
 		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(a.streams.Out, "removed template %s\n", key)
 	}
 	return nil
 }

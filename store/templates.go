@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -93,20 +95,33 @@ func (d *DB) Templates(ctx context.Context) ([]Template, error) {
 	return out, nil
 }
 
-// DeleteTemplate removes the template stored under key. It returns an
-// error wrapping ErrNotFound if there is none. Batches keep their own
-// snapshot of the body, so deleting a template never breaks a resume.
-func (d *DB) DeleteTemplate(ctx context.Context, key string) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM templates WHERE tmpl_key = ?`, key)
+// DeleteTemplates removes the templates stored under keys, all of them or,
+// if some are not there, none: it then returns those keys, in the order
+// given, and an error wrapping ErrNotFound. A mistyped key in a list must
+// not leave the rest half removed. Batches keep their own snapshot of the
+// body, so deleting a template never breaks a resume.
+func (d *DB) DeleteTemplates(ctx context.Context, keys []string) (missing []string, err error) {
+	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("delete template %s: %w", key, err)
+		return nil, fmt.Errorf("delete templates: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete template %s: %w", key, err)
+	defer tx.Rollback()
+	for i, key := range keys {
+		res, err := tx.ExecContext(ctx, `DELETE FROM templates WHERE tmpl_key = ?`, key)
+		if err != nil {
+			return nil, fmt.Errorf("delete template %s: %w", key, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("delete template %s: %w", key, err)
+		} else if n == 0 && !slices.Contains(keys[:i], key) { // a key given twice is not missing
+			missing = append(missing, key)
+		}
 	}
-	if n == 0 {
-		return fmt.Errorf("delete template %s: %w", key, ErrNotFound)
+	if len(missing) > 0 {
+		return missing, fmt.Errorf("delete templates %s: %w", strings.Join(missing, ", "), ErrNotFound)
 	}
-	return nil
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("delete templates: %w", err)
+	}
+	return nil, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,24 +116,47 @@ func TestDB_Templates(t *testing.T) {
 	}
 }
 
-func TestDB_DeleteTemplate(t *testing.T) {
+func TestDB_DeleteTemplates(t *testing.T) {
 	ctx := context.Background()
-	t.Run("OK", func(t *testing.T) {
-		db, _ := openTemplatesDB(t)
-		if err := db.PutTemplate(ctx, Template{Key: "k", Body: []byte(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.DeleteTemplate(ctx, "k"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Template(ctx, "k"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Template() after delete = %v, want ErrNotFound", err)
-		}
-	})
-	t.Run("ErrNotFound", func(t *testing.T) {
-		db, _ := openTemplatesDB(t)
-		if err := db.DeleteTemplate(ctx, "k"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("DeleteTemplate() = %v, want ErrNotFound", err)
-		}
-	})
+	for _, tt := range []struct {
+		name        string
+		stored      []string
+		rm          []string
+		wantMissing []string
+		wantLeft    []string
+	}{
+		{name: "One", stored: []string{"a", "b"}, rm: []string{"a"}, wantLeft: []string{"b"}},
+		{name: "All", stored: []string{"a", "b"}, rm: []string{"b", "a"}},
+		{name: "Twice", stored: []string{"a"}, rm: []string{"a", "a"}},
+		{name: "Missing", stored: []string{"a"}, rm: []string{"x"}, wantMissing: []string{"x"}, wantLeft: []string{"a"}},
+		// A typo among keys that exist removes none of them, and names
+		// every key that is not there.
+		{name: "SomeMissing", stored: []string{"a", "b", "c"}, rm: []string{"a", "x", "c", "y"},
+			wantMissing: []string{"x", "y"}, wantLeft: []string{"a", "b", "c"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, _ := openTemplatesDB(t)
+			for _, k := range tt.stored {
+				if err := db.PutTemplate(ctx, Template{Key: k, Body: []byte(`{}`)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			missing, err := db.DeleteTemplates(ctx, tt.rm)
+			if (err != nil) != (tt.wantMissing != nil) || (err != nil && !errors.Is(err, ErrNotFound)) {
+				t.Fatalf("DeleteTemplates() error = %v, want ErrNotFound: %v", err, tt.wantMissing != nil)
+			}
+			if !slices.Equal(missing, tt.wantMissing) {
+				t.Errorf("missing = %v, want %v", missing, tt.wantMissing)
+			}
+			var left []string
+			for _, k := range tt.stored {
+				if _, err := db.Template(ctx, k); err == nil {
+					left = append(left, k)
+				}
+			}
+			if !slices.Equal(left, tt.wantLeft) {
+				t.Errorf("left = %v, want %v", left, tt.wantLeft)
+			}
+		})
+	}
 }
