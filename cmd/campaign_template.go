@@ -27,8 +27,7 @@ func (a *app) replaceTemplate(ctx context.Context, db *store.DB, b store.Batch, 
 	if hashBytes(t.Body()) == b.TemplateHash {
 		return t, nil
 	}
-	states := []string{store.StatePending, store.StateInflight, store.StateFailed, store.StateUnknown}
-	if _, err := a.checkRemaining(ctx, db, b, t, states, nil, 0); err != nil {
+	if _, err := a.checkRemaining(ctx, db, b, t, stillSendable(), nil, 0); err != nil {
 		return nil, err
 	}
 	if err := db.SetTemplate(ctx, b.ID, ref, t.Body(), hashBytes(t.Body())); err != nil {
@@ -36,6 +35,13 @@ func (a *app) replaceTemplate(ctx context.Context, db *store.DB, b store.Batch, 
 	}
 	a.log.Info("batch template replaced", "batch", b.Name, "template", ref, "template_id", t.TemplateID())
 	return t, nil
+}
+
+// stillSendable are the states of the recipients a batch's template may
+// still be sent to: pending and inflight now, failed and unknown after a
+// retry requeues them. A replacement template must fit them all.
+func stillSendable() []string {
+	return []string{store.StatePending, store.StateInflight, store.StateFailed, store.StateUnknown}
 }
 
 // remaining is what checkRemaining found: how many of the recipients it

@@ -210,7 +210,7 @@ func (a *app) dryRunResume(ctx context.Context, db *store.DB, o campaignOptions,
 		if err := lintTemplate(t, a); err != nil {
 			return err
 		}
-		check = []string{store.StatePending, store.StateInflight, store.StateFailed, store.StateUnknown}
+		check = stillSendable()
 	} else if t, err = template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody); err != nil {
 		return fmt.Errorf("batch %s: stored template: %w", b.Name, err)
 	}

@@ -90,44 +90,47 @@ func templateFiles(paths []string) ([]string, error) {
 	return files, nil
 }
 
-func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {
+// exportList is what export writes: the template called key, or every
+// stored one. A missing database holds none, and is not created.
+func (a *app) exportList(ctx context.Context, key string) ([]store.Template, error) {
 	db, err := a.openStoreToRead(ctx)
 	if _, ok := noStore(err); ok {
 		if key != "" {
-			return errNoTemplate(key)
+			return nil, errNoTemplate(key)
 		}
-		fmt.Fprintln(a.streams.Err, "no templates to export")
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.Close()
-	var list []store.Template
-	if key != "" {
-		st, err := getTemplate(ctx, db, key)
-		if err != nil {
-			return err
-		}
-		list = []store.Template{st}
-	} else if list, err = db.Templates(ctx); err != nil {
+	if key == "" {
+		return db.Templates(ctx)
+	}
+	st, err := getTemplate(ctx, db, key)
+	if err != nil {
+		return nil, err
+	}
+	return []store.Template{st}, nil
+}
+
+func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {
+	list, err := a.exportList(ctx, key)
+	if err != nil {
 		return err
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(a.streams.Err, "no templates to export")
 		return nil
 	}
-	if dir == "" && len(list) > 1 {
-		// Concatenated files would not import back: one file, one template.
-		return usageErrorf("template export: %d templates; give a KEY for one on stdout, or --dir DIR for a file each", len(list))
-	}
 	if dir == "" {
-		for _, st := range list {
-			if _, err := a.streams.Out.Write(template.EncodeFile(st.Key, st.Title, st.Body)); err != nil {
-				return err
-			}
+		if len(list) > 1 {
+			// Concatenated files would not import back: one file, one template.
+			return usageErrorf("template export: %d templates; give a KEY for one on stdout, or --dir DIR for a file each", len(list))
 		}
-		return nil
+		st := list[0]
+		_, err := a.streams.Out.Write(template.EncodeFile(st.Key, st.Title, st.Body))
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("template export: %w", err)
