@@ -23,7 +23,6 @@ const importChunk = 80 * insertRows
 type Importer struct {
 	d     *DB
 	batch Batch
-	id    any   // the batch id, boxed once
 	rows  []any // arguments of the rows not handed over yet
 	total int64 // rows added
 	dups  *dupFilter
@@ -34,10 +33,12 @@ type Importer struct {
 // cost of database/sql and the driver is paid once for all of them.
 const insertRows = 128
 
-const insertCols = 5
+// insertCols is how many values each row binds. The batch id is bound once
+// per statement, as ?1: binding is a tenth of the writer's work.
+const insertCols = 4
 
 func insertSQL(rows int) string {
-	const row = `(?, ?, ?, ?, 'pending', ?)`
+	const row = `(?1, ?, ?, ?, 'pending', ?)`
 	q := `INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id) VALUES ` + row
 	for range rows - 1 {
 		q += ", " + row
@@ -52,8 +53,8 @@ func (d *DB) NewImporter(ctx context.Context, b Batch) (*Importer, error) {
 	if _, err := d.db.ExecContext(ctx, `DELETE FROM recipients WHERE batch_id = ?`, b.ID); err != nil {
 		return nil, fmt.Errorf("import %s: %w", b.Name, err)
 	}
-	return &Importer{d: d, batch: b, id: b.ID, rows: make([]any, 0, insertRows*insertCols),
-		dups: newDupFilter(filterBits, maxSuspects), w: d.startImportWriter(ctx, b.Name)}, nil
+	return &Importer{d: d, batch: b, rows: make([]any, 0, insertRows*insertCols),
+		dups: newDupFilter(filterBits, maxSuspects), w: d.startImportWriter(ctx, b)}, nil
 }
 
 // ClientMsgID is the client_msg_id of a batch's recipient: the batch's
@@ -66,7 +67,7 @@ func ClientMsgID(nonce string, line int64) string {
 // Add appends one recipient. vars is the JSON object of its variables. An
 // error from writing earlier rows is returned by a later Add or by Finish.
 func (im *Importer) Add(ctx context.Context, line int64, openid, vars string) error {
-	im.rows = append(im.rows, im.id, line, openid, vars, ClientMsgID(im.batch.Nonce, line))
+	im.rows = append(im.rows, line, openid, vars, ClientMsgID(im.batch.Nonce, line))
 	im.dups.add(openid)
 	im.total++
 	if len(im.rows) < insertRows*insertCols {

@@ -12,6 +12,7 @@ import (
 type importWriter struct {
 	d    *DB
 	name string // the batch's, for errors
+	args []any  // the batch id, then a block's rows: one statement's arguments
 
 	blocks chan []any // full (or, last, partial) blocks of row arguments
 	free   chan []any // emptied blocks, for Add to refill
@@ -32,8 +33,8 @@ type importWriter struct {
 // out a commit, few enough that memory stays flat.
 const importQueue = 4
 
-func (d *DB) startImportWriter(ctx context.Context, name string) *importWriter {
-	w := &importWriter{d: d, name: name, blocks: make(chan []any, importQueue), free: make(chan []any, importQueue+2),
+func (d *DB) startImportWriter(ctx context.Context, b Batch) *importWriter {
+	w := &importWriter{d: d, name: b.Name, args: append(make([]any, 0, 1+insertRows*insertCols), b.ID), blocks: make(chan []any, importQueue), free: make(chan []any, importQueue+2),
 		failed: make(chan struct{}), done: make(chan struct{})}
 	go w.run(ctx)
 	return w
@@ -117,13 +118,13 @@ func (w *importWriter) insert(ctx context.Context, block []any) error {
 		}
 	}
 	if len(block) == insertRows*insertCols {
-		if _, err := w.multi.ExecContext(ctx, block...); err != nil {
-			return fmt.Errorf("import %s lines %v to %v: %w", w.name, block[1], block[len(block)-insertCols+1], err)
+		if _, err := w.multi.ExecContext(ctx, append(w.args[:1], block...)...); err != nil {
+			return fmt.Errorf("import %s lines %v to %v: %w", w.name, block[0], block[len(block)-insertCols], err)
 		}
 	} else {
 		for r := block; len(r) > 0; r = r[insertCols:] {
-			if _, err := w.one.ExecContext(ctx, r[:insertCols]...); err != nil {
-				return fmt.Errorf("import %s line %v: %w", w.name, r[1], err)
+			if _, err := w.one.ExecContext(ctx, append(w.args[:1], r[:insertCols]...)...); err != nil {
+				return fmt.Errorf("import %s line %v: %w", w.name, r[0], err)
 			}
 		}
 	}
