@@ -221,3 +221,45 @@ func TestImporter_DuplicateSearch(t *testing.T) {
 		}
 	}
 }
+
+// The import writer turns foreign keys off on its own connection; that
+// connection must go back to the pool with them on, whether the import
+// finished or was abandoned. One pooled connection makes the writer's the
+// one every later statement uses.
+func TestImporter_ForeignKeysBackOn(t *testing.T) {
+	for _, finish := range []bool{true, false} {
+		t.Run(fmt.Sprintf("finish=%v", finish), func(t *testing.T) {
+			db := mustOpen(t)
+			db.db.SetMaxOpenConns(1)
+			b, err := db.CreateBatch(t.Context(), NewBatch{Name: "b"}, "1@h")
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := db.NewImporter(t.Context(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range insertRows + 3 {
+				if err := im.Add(t.Context(), int64(i+2), fmt.Sprintf("o%027d", i), `{}`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if finish {
+				if _, err := im.Finish(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				im.Abort()
+			}
+			var on int
+			if err := db.db.QueryRow(`PRAGMA foreign_keys`).Scan(&on); err != nil || on != 1 {
+				t.Fatalf("foreign_keys after the import = %d, %v; want 1", on, err)
+			}
+			_, err = db.db.Exec(`INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id)
+				VALUES (?, 2, 'o', '{}', 'pending', 'x')`, b.ID+1)
+			if err == nil {
+				t.Fatal("a recipient of a batch that does not exist was inserted after the import")
+			}
+		})
+	}
+}

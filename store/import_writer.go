@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sync"
 )
@@ -24,6 +25,7 @@ type importWriter struct {
 	stopOnce sync.Once
 
 	// Owned by the goroutine.
+	conn       *sql.Conn // foreign keys off: see run
 	tx         *sql.Tx
 	multi, one *sql.Stmt // insertRows rows at once; one row, for a short last block
 	n          int       // rows in the open transaction
@@ -34,7 +36,8 @@ type importWriter struct {
 const importQueue = 4
 
 func (d *DB) startImportWriter(ctx context.Context, b Batch) *importWriter {
-	w := &importWriter{d: d, name: b.Name, args: append(make([]any, 0, 1+insertRows*insertCols), b.ID), blocks: make(chan []any, importQueue), free: make(chan []any, importQueue+2),
+	w := &importWriter{d: d, name: b.Name, args: append(make([]any, 0, 1+insertRows*insertCols), b.ID),
+		blocks: make(chan []any, importQueue), free: make(chan []any, importQueue+2),
 		failed: make(chan struct{}), done: make(chan struct{})}
 	go w.run(ctx)
 	return w
@@ -71,8 +74,18 @@ func (w *importWriter) stop(abort bool) error {
 	return w.err
 }
 
+// run inserts on a connection of its own with foreign keys off. Checking
+// each row's batch_id against batches was a twentieth of the import's
+// critical path, and it cannot fail here: the batch row exists before the
+// import starts, and only its own importer deletes it, after the writer
+// stops (DeleteBatch, for rejected input).
 func (w *importWriter) run(ctx context.Context) {
 	defer close(w.done)
+	if err := w.open(ctx); err != nil {
+		w.err = fmt.Errorf("import %s: %w", w.name, err)
+		close(w.failed)
+	}
+	defer w.release()
 	for block := range w.blocks {
 		if w.err == nil {
 			if err := w.insert(ctx, block); err != nil {
@@ -102,10 +115,37 @@ func (w *importWriter) run(ctx context.Context) {
 	}
 }
 
+// open takes the writer's connection out of the pool and turns its foreign
+// key checks off (a no-op inside a transaction, so before the first).
+func (w *importWriter) open(ctx context.Context) error {
+	conn, err := w.d.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		conn.Close()
+		return err
+	}
+	w.conn = conn
+	return nil
+}
+
+// release hands the connection back to the pool with foreign keys on, or,
+// if they cannot be turned on again, closes it for good.
+func (w *importWriter) release() {
+	if w.conn == nil {
+		return
+	}
+	if _, err := w.conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`); err != nil {
+		w.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	w.conn.Close()
+}
+
 // insert writes one block of rows, committing when the chunk is full.
 func (w *importWriter) insert(ctx context.Context, block []any) error {
 	if w.tx == nil {
-		tx, err := w.d.db.BeginTx(ctx, nil)
+		tx, err := w.conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("import %s: %w", w.name, err)
 		}
