@@ -17,6 +17,7 @@ import (
 // rendered bodies are kept for --preview.
 type checker struct {
 	t        *template.Template
+	required []string // t.Required(), which copies, asked once
 	file     string
 	errs     problems
 	warns    problems
@@ -28,7 +29,7 @@ type checker struct {
 }
 
 func newChecker(t *template.Template, file string, preview int) *checker {
-	return &checker{t: t, file: file, errs: problems{kind: "error"}, warns: problems{kind: "warning"}, preview: preview}
+	return &checker{t: t, required: t.Required(), file: file, errs: problems{kind: "error"}, warns: problems{kind: "warning"}, preview: preview}
 }
 
 // check validates one row: every variable the template needs is there and
@@ -36,7 +37,7 @@ func newChecker(t *template.Template, file string, preview int) *checker {
 // whether the row is good.
 func (c *checker) check(row recipient.Row) bool {
 	before := c.errs.count
-	for _, name := range c.t.Required() {
+	for _, name := range c.required {
 		// An empty value is as good as missing: WeChat would show a blank
 		// keyword. A template that allows it says so with ${name:-default}.
 		switch v, ok := row.Lookup(name); {

@@ -214,3 +214,14 @@ func TestSeverity_String(t *testing.T) {
 		t.Errorf("Severity strings: %v %v %v", Warning, Error, Severity(9))
 	}
 }
+
+// hasEmoji's byte search must agree with the rune-by-rune definition,
+// at both ends of the range and just outside them.
+func TestHasEmoji(t *testing.T) {
+	for _, s := range []string{"", "plain", "★✓", "用户0", "\U0001F000", "x\U0001FAFF", "\U0001FB00", "\U0001EFFF",
+		"\U00010000", "🎉 emoji", "a\xf0\x9f", "\xf0\x9f\x80", "flag 🇨🇳"} {
+		if got, want := hasEmoji(s), strings.IndexFunc(s, isEmoji) >= 0; got != want {
+			t.Errorf("hasEmoji(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
