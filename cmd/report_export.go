@@ -93,7 +93,7 @@ type rowJSON struct {
 }
 
 func newRowJSON(r store.Recipient) rowJSON {
-	j := rowJSON{Line: r.Line, OpenID: r.OpenID, State: r.State, Attempts: r.Attempts, Errmsg: r.Errmsg, Vars: r.Vars}
+	j := rowJSON{Line: r.Line, OpenID: r.OpenID, State: r.State, Attempts: r.Attempts, Errmsg: r.Errmsg, Vars: json.RawMessage(r.Vars)}
 	if hasErrcode(r) {
 		j.Errcode = &r.Errcode
 	}

@@ -32,8 +32,7 @@ var errVarsJSON = errors.New("variables: not a JSON object of strings")
 // ParseVarsJSON parses an object written by AppendVarsJSON, appending its
 // members to dst in order. Anything else (another shape, a truncated or
 // corrupt value) is an error, never a panic.
-func ParseVarsJSON(data []byte, dst []Var) ([]Var, error) {
-	s := string(data)
+func ParseVarsJSON(s string, dst []Var) ([]Var, error) {
 	i := skipSpace(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return dst, errVarsJSON

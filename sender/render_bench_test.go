@@ -15,10 +15,10 @@ import (
 func BenchmarkTemplateRenderer_Render(b *testing.B) {
 	tr := sender.TemplateRenderer{T: loadTemplate(b)}
 	r := &store.Recipient{Line: 12347, OpenID: "o000000000000000000000012345", ClientMsgID: "ms-0123456789ab-12347",
-		Vars: recipient.AppendVarsJSON(nil, []recipient.Var{
+		Vars: string(recipient.AppendVarsJSON(nil, []recipient.Var{
 			{Name: "name", Value: "用户12345"}, {Name: "product", Value: "商品12345"}, {Name: "amount", Value: "12345.00"},
 			{Name: "paid_at", Value: "2024年3月1日 10:15"}, {Name: "order_no", Value: "SO12345"},
-		})}
+		}))}
 	dst := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -15,10 +15,10 @@ import (
 // ambiguous answer could deliver twice.
 func TestTemplateRenderer_ClientMsgID(t *testing.T) {
 	tr := sender.TemplateRenderer{T: loadTemplate(t)}
-	vars := recipient.AppendVarsJSON(nil, []recipient.Var{
+	vars := string(recipient.AppendVarsJSON(nil, []recipient.Var{
 		{Name: "name", Value: "张伟"}, {Name: "product", Value: "巧克力"}, {Name: "amount", Value: "39.80"},
 		{Name: "paid_at", Value: "2024年3月1日 10:15"}, {Name: "order_no", Value: "SO1"},
-	})
+	}))
 	body, err := tr.Render(nil, &store.Recipient{Line: 2, OpenID: "ovIC7uccmSMFeuYJj2PjM7KkdBnY", ClientMsgID: "ms-0123456789ab-2", Vars: vars})
 	if err != nil || !bytes.Contains(body, []byte(`"client_msg_id":"ms-0123456789ab-2"`)) {
 		t.Errorf("Render = %s, %v; want the client_msg_id in the body", body, err)

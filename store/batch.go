@@ -54,7 +54,7 @@ type Recipient struct {
 	BatchID        int64
 	Line           int64
 	OpenID         string
-	Vars           []byte // JSON object of the row's variables, in input order
+	Vars           string // JSON object of the row's variables, in input order
 	State          string
 	Attempts       int
 	Errcode        int // meaningful for failed and unknown rows

@@ -46,12 +46,10 @@ func (d *DB) Pending(ctx context.Context, batchID, after int64, limit int) ([]Re
 	out := make([]Recipient, 0, limit)
 	for rows.Next() {
 		r := Recipient{BatchID: batchID, State: StatePending}
-		var vars string
 		var first sql.NullInt64
-		if err := rows.Scan(&r.Line, &r.OpenID, &vars, &r.Attempts, &r.ClientMsgID, &first); err != nil {
+		if err := rows.Scan(&r.Line, &r.OpenID, &r.Vars, &r.Attempts, &r.ClientMsgID, &first); err != nil {
 			return nil, fmt.Errorf("read pending recipients: %w", err)
 		}
-		r.Vars = []byte(vars)
 		r.FirstAttemptAt = msTime(first)
 		out = append(out, r)
 	}

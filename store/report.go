@@ -21,7 +21,7 @@ var SkipRest = errors.New("skip the remaining recipients")
 //
 // An error from fn stops the iteration and is returned, except SkipRest,
 // which stops it and returns nil. Errcode, Errmsg and MsgID are zero where
-// the ledger holds NULL. Each row's Vars is its own copy, which fn may keep.
+// the ledger holds NULL. fn may keep the rows it is given.
 func (d *DB) Recipients(ctx context.Context, batchID int64, states []string, fn func(Recipient) error) error {
 	q := `SELECT line, openid, vars, state, attempts, errcode, errmsg, msgid, client_msg_id,
 		first_attempt_at, last_attempt_at, done_at FROM recipients_now WHERE batch_id = ?`
@@ -41,16 +41,14 @@ func (d *DB) Recipients(ctx context.Context, batchID int64, states []string, fn 
 	for rows.Next() {
 		r := Recipient{BatchID: batchID}
 		var (
-			vars                string
 			code, msgid         sql.NullInt64
 			msg                 sql.NullString
 			first, last, doneAt sql.NullInt64
 		)
-		if err := rows.Scan(&r.Line, &r.OpenID, &vars, &r.State, &r.Attempts, &code, &msg, &msgid, &r.ClientMsgID,
+		if err := rows.Scan(&r.Line, &r.OpenID, &r.Vars, &r.State, &r.Attempts, &code, &msg, &msgid, &r.ClientMsgID,
 			&first, &last, &doneAt); err != nil {
 			return fmt.Errorf("read recipients: %w", err)
 		}
-		r.Vars = []byte(vars)
 		r.Errcode, r.Errmsg, r.MsgID = int(code.Int64), msg.String, msgid.Int64
 		r.FirstAttemptAt, r.LastAttemptAt, r.DoneAt = msTime(first), msTime(last), msTime(doneAt)
 		if err := fn(r); err != nil {
