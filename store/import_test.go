@@ -222,11 +222,11 @@ func TestImporter_DuplicateSearch(t *testing.T) {
 	}
 }
 
-// The import writer turns foreign keys off on its own connection; that
-// connection must go back to the pool with them on, whether the import
-// finished or was abandoned. One pooled connection makes the writer's the
-// one every later statement uses.
-func TestImporter_ForeignKeysBackOn(t *testing.T) {
+// The import writer turns foreign keys off on its own connection and raises
+// its checkpoint threshold; that connection must go back to the pool as it
+// was, whether the import finished or was abandoned. One pooled connection
+// makes the writer's the one every later statement uses.
+func TestImporter_ConnectionBackAsItWas(t *testing.T) {
 	for _, finish := range []bool{true, false} {
 		t.Run(fmt.Sprintf("finish=%v", finish), func(t *testing.T) {
 			db := mustOpen(t)
@@ -251,10 +251,7 @@ func TestImporter_ForeignKeysBackOn(t *testing.T) {
 			} else {
 				im.Abort()
 			}
-			var on int
-			if err := db.db.QueryRow(`PRAGMA foreign_keys`).Scan(&on); err != nil || on != 1 {
-				t.Fatalf("foreign_keys after the import = %d, %v; want 1", on, err)
-			}
+			wantPragmas(t, db, pragma{"foreign_keys", 1}, pragma{"wal_autocheckpoint", 1000})
 			_, err = db.db.Exec(`INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id)
 				VALUES (?, 2, 'o', '{}', 'pending', 'x')`, b.ID+1)
 			if err == nil {

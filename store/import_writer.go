@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"sync"
 )
@@ -21,11 +20,15 @@ type importWriter struct {
 	done   chan struct{}
 	err    error // the first error; set before failed closes
 
+	kick      chan struct{} // a chunk was committed: the WAL has pages to copy back
+	ckptsDone chan struct{}
+
 	abort    bool // set before blocks closes: roll back instead of commit
 	stopOnce sync.Once
 
 	// Owned by the goroutine.
 	conn       *sql.Conn // foreign keys off: see run
+	restore    func()    // sets the connection back as it was
 	tx         *sql.Tx
 	multi, one *sql.Stmt // insertRows rows at once; one row, for a short last block
 	n          int       // rows in the open transaction
@@ -38,8 +41,9 @@ const importQueue = 4
 func (d *DB) startImportWriter(ctx context.Context, b Batch) *importWriter {
 	w := &importWriter{d: d, name: b.Name, args: append(make([]any, 0, 1+insertRows*insertCols), b.ID),
 		blocks: make(chan []any, importQueue), free: make(chan []any, importQueue+2),
-		failed: make(chan struct{}), done: make(chan struct{})}
+		failed: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1), ckptsDone: make(chan struct{})}
 	go w.run(ctx)
+	go d.checkpoints(context.WithoutCancel(ctx), w.kick, w.done, w.ckptsDone)
 	return w
 }
 
@@ -71,6 +75,7 @@ func (w *importWriter) stop(abort bool) error {
 		close(w.blocks)
 	})
 	<-w.done
+	<-w.ckptsDone
 	return w.err
 }
 
@@ -115,14 +120,16 @@ func (w *importWriter) run(ctx context.Context) {
 	}
 }
 
-// open takes the writer's connection out of the pool and turns its foreign
-// key checks off (a no-op inside a transaction, so before the first).
+// open takes the writer's connection out of the pool, turns its foreign key
+// checks off (a no-op inside a transaction, so before the first) and leaves
+// most checkpoints to the background (checkpoint.go).
 func (w *importWriter) open(ctx context.Context) error {
 	conn, err := w.d.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+	w.restore, err = setPragmas(ctx, conn, pragma{"foreign_keys", 0}, pragma{"wal_autocheckpoint", writerWALPages})
+	if err != nil {
 		conn.Close()
 		return err
 	}
@@ -130,15 +137,12 @@ func (w *importWriter) open(ctx context.Context) error {
 	return nil
 }
 
-// release hands the connection back to the pool with foreign keys on, or,
-// if they cannot be turned on again, closes it for good.
+// release hands the connection back to the pool as it was.
 func (w *importWriter) release() {
 	if w.conn == nil {
 		return
 	}
-	if _, err := w.conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`); err != nil {
-		w.conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
+	w.restore()
 	w.conn.Close()
 }
 
@@ -184,6 +188,10 @@ func (w *importWriter) commit() error {
 	w.tx, w.multi, w.one, w.n = nil, nil, nil, 0
 	if err != nil {
 		return fmt.Errorf("import %s: %w", w.name, err)
+	}
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
 	return nil
 }

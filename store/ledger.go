@@ -57,6 +57,9 @@ type Ledger struct {
 	done   chan struct{}
 	err    error // first write error; set by the writer before done closes
 
+	kick      chan struct{} // a commit happened: the WAL has pages to copy back
+	ckptsDone chan struct{}
+
 	w *writer // owned by the run goroutine
 }
 
@@ -65,8 +68,11 @@ type Ledger struct {
 // even while the run is being interrupted. Close stops it.
 func (d *DB) OpenLedger(ctx context.Context, batchID int64, owner string) *Ledger {
 	l := &Ledger{d: d, batchID: batchID, owner: owner,
-		ops: make(chan ledgerOp, maxGroup), closed: make(chan struct{}), done: make(chan struct{})}
-	go l.run(context.WithoutCancel(ctx))
+		ops: make(chan ledgerOp, maxGroup), closed: make(chan struct{}), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), ckptsDone: make(chan struct{})}
+	ctx = context.WithoutCancel(ctx)
+	go l.run(ctx)
+	go d.checkpoints(ctx, l.kick, l.done, l.ckptsDone)
 	return l
 }
 
@@ -106,6 +112,7 @@ func (l *Ledger) Close() error {
 		close(l.closed)
 	}
 	<-l.done
+	<-l.ckptsDone
 	return l.err
 }
 
@@ -148,6 +155,10 @@ func (l *Ledger) run(ctx context.Context) {
 			if err := l.commit(ctx, group, false, false); err != nil {
 				l.fail(err, group)
 				return
+			}
+			select {
+			case l.kick <- struct{}{}:
+			default:
 			}
 		case <-tick.C:
 			if err := l.commit(ctx, nil, true, false); err != nil {

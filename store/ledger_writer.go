@@ -73,6 +73,7 @@ func fillSQL(rows int) string {
 // Tx.StmtContext would re-prepare every statement for every group.
 type writer struct {
 	conn                          *sql.Conn
+	restore                       func() // the connection's own checkpoint threshold (checkpoint.go)
 	txBegin, txCommit, txRollback *sql.Stmt
 	beat, owned                   *sql.Stmt
 	begin, clear, fill, fill1     *sql.Stmt
@@ -88,11 +89,16 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, sqlOutcomesTable); err != nil {
+	restore, err := setPragmas(ctx, conn, pragma{"wal_autocheckpoint", writerWALPages})
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	w := &writer{conn: conn, args: make([]any, 0, fillRows*fillCols)}
+	w := &writer{conn: conn, restore: restore, args: make([]any, 0, fillRows*fillCols)}
+	if _, err := conn.ExecContext(ctx, sqlOutcomesTable); err != nil {
+		w.close()
+		return nil, err
+	}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -115,6 +121,7 @@ func (w *writer) close() {
 			st.Close()
 		}
 	}
+	w.restore()
 	w.conn.Close()
 }
 
