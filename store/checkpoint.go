@@ -36,8 +36,8 @@ func (d *DB) checkpoints(ctx context.Context, kick, stop <-chan struct{}, done c
 		// A passive checkpoint that fails (the disk, or another process's
 		// checkpoint in progress) only leaves its pages to the next one or
 		// to the writer's own; the writer reports real I/O errors itself.
-		var busy, log, copied int64
-		_ = d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied)
+		var busy, frames, copied int64
+		_ = d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 		select {
 		case <-time.After(checkpointEvery):
 		case <-stop:

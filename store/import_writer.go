@@ -80,7 +80,7 @@ func (w *importWriter) stop(abort bool) error {
 }
 
 // run inserts on a connection of its own with foreign keys off. Checking
-// each row's batch_id against batches was a twentieth of the import's
+// each row's batch_id against batches was about a tenth of the import's
 // critical path, and it cannot fail here: the batch row exists before the
 // import starts, and only its own importer deletes it, after the writer
 // stops (DeleteBatch, for rejected input).
