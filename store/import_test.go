@@ -231,14 +231,7 @@ func TestImporter_ConnectionBackAsItWas(t *testing.T) {
 		t.Run(fmt.Sprintf("finish=%v", finish), func(t *testing.T) {
 			db := mustOpen(t)
 			db.db.SetMaxOpenConns(1)
-			b, err := db.CreateBatch(t.Context(), NewBatch{Name: "b"}, "1@h")
-			if err != nil {
-				t.Fatal(err)
-			}
-			im, err := db.NewImporter(t.Context(), b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b, im := newImport(t, db)
 			for i := range insertRows + 3 {
 				if err := im.Add(t.Context(), int64(i+2), fmt.Sprintf("o%027d", i), `{}`); err != nil {
 					t.Fatal(err)
@@ -252,7 +245,7 @@ func TestImporter_ConnectionBackAsItWas(t *testing.T) {
 				im.Abort()
 			}
 			wantPragmas(t, db, pragma{"foreign_keys", 1}, pragma{"wal_autocheckpoint", 1000})
-			_, err = db.db.Exec(`INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id)
+			_, err := db.db.Exec(`INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id)
 				VALUES (?, 2, 'o', '{}', 'pending', 'x')`, b.ID+1)
 			if err == nil {
 				t.Fatal("a recipient of a batch that does not exist was inserted after the import")
