@@ -20,29 +20,37 @@ import (
 	"github.com/megasend/megasend/wechat"
 )
 
+// minimalRun is one run of the minimal client.
+type minimalRun struct {
+	rate       float64       // messages per second while posting
+	cpu        time.Duration // the client's process, rendering included
+	sandboxCPU time.Duration // the sandbox's process, serving it
+}
+
 // minimal runs the minimal client against a sandbox of its own started with
-// the extra flags, and returns its messages per second and its CPU time.
-// The client runs in a child process of its own, as megasend does, which
-// also keeps the bench's own memory small (see peakRSS).
-func (b *bench) minimal(ctx context.Context, n, conc int, sandboxFlags ...string) (rate float64, cpu time.Duration, err error) {
+// the extra flags. The client runs in a child process of its own, as
+// megasend does, which also keeps the bench's own memory small (see
+// peakRSS).
+func (b *bench) minimal(ctx context.Context, n, conc int, sandboxFlags ...string) (minimalRun, error) {
 	sb, err := b.startSandbox(false, append([]string{"--quota", "2000000"}, sandboxFlags...)...)
 	if err != nil {
-		return 0, 0, err
+		return minimalRun{}, err
 	}
 	defer sb.stop()
 	out, cpu, err := b.child(ctx, 5*time.Minute, "ceiling", "-url", sb.url, "-n", strconv.Itoa(n),
 		"-conc", strconv.Itoa(conc), "-template", b.template)
 	if err != nil {
-		return 0, 0, err
+		return minimalRun{}, err
 	}
 	var res struct{ Seconds float64 }
 	if err := json.Unmarshal(out, &res); err != nil || res.Seconds <= 0 {
-		return 0, 0, fmt.Errorf("minimal client said %q: %v", out, err)
+		return minimalRun{}, fmt.Errorf("minimal client said %q: %v", out, err)
 	}
 	if err := checkAccepted(ctx, sb, n); err != nil {
-		return 0, 0, err
+		return minimalRun{}, err
 	}
-	return float64(n) / res.Seconds, cpu, nil
+	sb.stop()
+	return minimalRun{rate: float64(n) / res.Seconds, cpu: cpu, sandboxCPU: sb.cpu()}, nil
 }
 
 // ceilingClient is the child's side of ceiling: render n bodies, then post

@@ -135,6 +135,15 @@ func (sb *sandbox) stop() {
 	}
 }
 
+// cpu is the sandbox's CPU time (user + system), once stop has returned.
+func (sb *sandbox) cpu() time.Duration {
+	if sb.cmd.ProcessState == nil {
+		return 0
+	}
+	cpu, _ := usage(sb.cmd.ProcessState)
+	return cpu
+}
+
 // accepted is the sandbox's count of delivered messages.
 func (sb *sandbox) accepted(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -80,10 +80,11 @@ func (b *bench) latencyRun(ctx context.Context, conc, n int, want float64) error
 	// at high concurrency the sandbox and the client's connections, not the
 	// latency, can be the limit.
 	logf("latency: the minimal client, 100 ms, concurrency %d, %d messages", conc, n)
-	minRate, _, err := b.minimal(ctx, n, conc, "--latency", "100ms")
+	mr, err := b.minimal(ctx, n, conc, "--latency", "100ms")
 	if err != nil {
 		return err
 	}
+	minRate := mr.rate
 	ideal := float64(conc) / 0.1
 	rate := float64(n) / sp.Seconds()
 	b.add(row{scenario: "latency",
