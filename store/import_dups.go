@@ -9,10 +9,10 @@ import "hash/maphash"
 // the batch afterwards, in one pass instead of a sort. A batch without
 // duplicates rarely needs a search: a false alarm costs a pass over the
 // whole batch (0.3 s for a million rows). In 40 simulated imports of a
-// million unique openids, 16 hashes raised none, 10 hashes one in 6 of them
-// (4 hashes: 33 in every one); the 6 more cost about 80 ns per row on the
-// goroutine that reads the input, which is not the import's critical path,
-// the one that writes to SQLite is. A bigger filter would raise the
+// million unique openids, 16 hashes raised none; 10 hashes raised one in 6
+// of the 40 imports (4 hashes: 33 in every one). The 6 more cost about 80 ns
+// per row on the goroutine that reads the input, which is not the import's
+// critical path (the one that writes to SQLite is). A bigger filter would raise the
 // collector's heap goal by three times its size (GOGC=200), for every
 // import.
 const (
