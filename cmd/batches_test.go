@@ -27,7 +27,7 @@ func TestBatches(t *testing.T) {
 			t.Fatalf("campaign %s: exit %d: %s", name, code, stderr)
 		}
 	}
-	mustExec(t, db, `UPDATE recipients SET state = 'failed', errcode = 43004 WHERE line = 2
+	mustExec(t, db, `UPDATE sends SET state = 'failed', errcode = 43004 WHERE line = 2
 		AND batch_id = (SELECT id FROM batches WHERE name = 'older')`)
 
 	t.Run("JSON", func(t *testing.T) {

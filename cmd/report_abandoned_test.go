@@ -22,7 +22,7 @@ func TestReport_Abandoned(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			db := sandboxBatch(t, "killed", "../testdata/templates/order_paid.json", "../testdata/users.csv")
-			mustExec(t, db, `UPDATE recipients SET state = 'pending', msgid = NULL WHERE line IN (5, 6, 7)`)
+			mustExec(t, db, `UPDATE sends SET state = 'pending', msgid = NULL WHERE line IN (5, 6, 7)`)
 			mustExec(t, db, `UPDATE batches SET status = 'running', finished_at = NULL, lock_owner = ?,
 				lock_since = 1700000000000, lock_beat = 1700000000000 WHERE name = 'killed'`, tt.owner)
 

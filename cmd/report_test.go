@@ -192,8 +192,8 @@ func TestReport_FailedExportJSONL(t *testing.T) {
 {"openid":"oS7Hk7IfD7J6CdcRLWWNXddH1B5m","a":"3"}
 `)
 	db := sandboxBatch(t, "j", tmpl, users)
-	mustExec(t, db, `UPDATE recipients SET state = 'failed', errcode = 40003, errmsg = 'invalid openid' WHERE line IN (1, 2)`)
-	mustExec(t, db, `UPDATE recipients SET state = 'unknown', errcode = -1, errmsg = 'may have been delivered' WHERE line = 3`)
+	mustExec(t, db, `UPDATE sends SET state = 'failed', errcode = 40003, errmsg = 'invalid openid' WHERE line IN (1, 2)`)
+	mustExec(t, db, `UPDATE sends SET state = 'unknown', errcode = -1, errmsg = 'may have been delivered' WHERE line = 3`)
 
 	out := filepath.Join(dir, "failed.csv")
 	if code, _, stderr := runCLI(t, db, "report", "j", "--failed", "--output", out); code != exitOK {

@@ -46,9 +46,9 @@ func TestRetryOptions_Selection(t *testing.T) {
 // not those whose outcome is unknown with the same code.
 func TestRetry_ErrcodeMinusOne(t *testing.T) {
 	db := sandboxBatch(t, "b", "../testdata/templates/order_paid.json", "../testdata/users.csv")
-	mustExec(t, db, `UPDATE recipients SET state = 'failed', errcode = -1, errmsg = 'system error', msgid = NULL WHERE line IN (3, 7, 12)`)
-	mustExec(t, db, `UPDATE recipients SET state = 'failed', errcode = 43004, errmsg = 'require subscribe', msgid = NULL WHERE line = 4`)
-	mustExec(t, db, `UPDATE recipients SET state = 'unknown', errcode = -1, errmsg = 'may have been delivered', msgid = NULL WHERE line = 5`)
+	mustExec(t, db, `UPDATE sends SET state = 'failed', errcode = -1, errmsg = 'system error', msgid = NULL WHERE line IN (3, 7, 12)`)
+	mustExec(t, db, `UPDATE sends SET state = 'failed', errcode = 43004, errmsg = 'require subscribe', msgid = NULL WHERE line = 4`)
+	mustExec(t, db, `UPDATE sends SET state = 'unknown', errcode = -1, errmsg = 'may have been delivered', msgid = NULL WHERE line = 5`)
 	mustExec(t, db, `UPDATE batches SET status = 'done'`)
 
 	code, stdout, stderr := runCLI(t, db, "retry", "b", "--errcode", "-1", "--sandbox")
@@ -88,7 +88,7 @@ func TestRetry_ErrcodeMinusOne(t *testing.T) {
 // not requeued.
 func TestRetry_Locked(t *testing.T) {
 	db := sandboxBatch(t, "b", "../testdata/templates/order_paid.json", "../testdata/users.csv")
-	mustExec(t, db, `UPDATE recipients SET state = 'failed', errcode = 43004 WHERE line = 2`)
+	mustExec(t, db, `UPDATE sends SET state = 'failed', errcode = 43004 WHERE line = 2`)
 	// Our parent process is alive and on this host, and is not us.
 	mustExec(t, db, `UPDATE batches SET lock_owner = ?, lock_since = 1, lock_beat = 1`, fmt.Sprintf("%d@test-host", os.Getppid()))
 

@@ -117,7 +117,7 @@ func TestEngine_Integration(t *testing.T) {
 		t.Fatalf("%d delivered, want 2000", len(seen))
 	}
 	var msgid int64
-	if err := db.SQL().QueryRow(`SELECT msgid FROM recipients WHERE batch_id = ? AND line = 2`, b.ID).Scan(&msgid); err != nil {
+	if err := db.SQL().QueryRow(`SELECT msgid FROM sends WHERE batch_id = ? AND line = 2`, b.ID).Scan(&msgid); err != nil {
 		t.Fatal(err)
 	}
 	if msgid < 1<<53 {

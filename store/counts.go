@@ -34,24 +34,26 @@ func (c *Counts) add(state string, n int64) {
 }
 
 // The counts come from one statement, so from one snapshot, even while a
-// run is writing: the rows of the state index (every state but sent), the
-// sends in progress (moved from their row's state to inflight), and the
-// batch's total, of which the rest were sent.
-const sqlCounts = `SELECT 'rows', batch_id, state, COUNT(*) FROM recipients INDEXED BY recipients_unsent
+// run is writing: the sends rows in the state index (every state but sent),
+// the number of sends rows (those up to the frontier are counted already),
+// and the batch's total. Of the total, the recipients without a sends row
+// were never tried (pending), and the sends rows outside the index were
+// sent.
+const sqlCounts = `SELECT 'open', batch_id, state, COUNT(*) FROM sends INDEXED BY sends_open
 		WHERE %[1]s state <> 'sent' GROUP BY batch_id, state
-	UNION ALL SELECT 'moving', i.batch_id, r.state, COUNT(*) FROM inflight i
-		JOIN recipients r ON r.batch_id = i.batch_id AND r.line = i.line WHERE %[2]s true GROUP BY i.batch_id, r.state
+	UNION ALL SELECT 'tried', b.id, '', b.frontier_rows + (SELECT COUNT(*) FROM sends s
+		WHERE s.batch_id = b.id AND s.line > b.frontier) FROM batches b WHERE %[2]s true
 	UNION ALL SELECT 'total', id, '', total FROM batches WHERE %[3]s true`
 
 // Counts returns the number of recipients of batch id in each state.
 func (d *DB) Counts(ctx context.Context, batchID int64) (Counts, error) {
-	q := fmt.Sprintf(sqlCounts, "batch_id = ?1 AND", "i.batch_id = ?1 AND", "id = ?1 AND")
+	q := fmt.Sprintf(sqlCounts, "batch_id = ?1 AND", "b.id = ?1 AND", "id = ?1 AND")
 	all, err := d.counts(ctx, q, batchID)
 	return all[batchID], err
 }
 
 // CountsByBatch returns the counts of every batch, keyed by batch id, in
-// one pass over the state index. Batches without recipients are absent.
+// one statement. Batches without recipients are absent.
 func (d *DB) CountsByBatch(ctx context.Context) (map[int64]Counts, error) {
 	return d.counts(ctx, fmt.Sprintf(sqlCounts, "", "", ""))
 }
@@ -67,7 +69,8 @@ func (d *DB) counts(ctx context.Context, q string, args ...any) (map[int64]Count
 		state string
 		n     int64
 	}
-	var totals, moving []count
+	var totals []count
+	tried := map[int64]int64{}
 	out := map[int64]Counts{}
 	for rows.Next() {
 		var kind string
@@ -78,8 +81,8 @@ func (d *DB) counts(ctx context.Context, q string, args ...any) (map[int64]Count
 		switch kind {
 		case "total":
 			totals = append(totals, r)
-		case "moving":
-			moving = append(moving, r)
+		case "tried":
+			tried[r.id] = r.n
 		default:
 			c := out[r.id]
 			c.add(r.state, r.n)
@@ -91,29 +94,29 @@ func (d *DB) counts(ctx context.Context, q string, args ...any) (map[int64]Count
 	}
 	for _, t := range totals {
 		// total is set when the import finishes: a batch still importing has
-		// sent nothing.
-		if sent := t.n - out[t.id].Total(); sent > 0 {
-			c := out[t.id]
-			c.Sent = sent
-			out[t.id] = c
+		// nothing to send yet.
+		if t.n == 0 {
+			continue
 		}
-	}
-	for _, m := range moving {
-		c := out[m.id]
-		c.add(m.state, -m.n)
-		c.Inflight += m.n
-		out[m.id] = c
+		c := out[t.id]
+		c.Sent = tried[t.id] - c.Total()
+		c.Pending += t.n - tried[t.id]
+		out[t.id] = c
 	}
 	return out, nil
 }
 
 // Remaining returns how many of a batch's recipients are pending or
-// inflight. Unlike Counts it reads only those rows through the state index,
-// so a resume of a mostly sent batch starts at once.
+// inflight: those without a sends row, and the sends rows in either state.
+// It counts only the sends rows past the frontier and those in the state
+// index, so a resume of a mostly sent batch starts at once.
 func (d *DB) Remaining(ctx context.Context, batchID int64) (int64, error) {
 	var n int64
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients INDEXED BY recipients_unsent
-		WHERE batch_id = ? AND state <> 'sent' AND state IN ('pending', 'inflight')`, batchID).Scan(&n)
+	err := d.db.QueryRowContext(ctx, `SELECT b.total - b.frontier_rows
+		- (SELECT COUNT(*) FROM sends s WHERE s.batch_id = b.id AND s.line > b.frontier)
+		+ (SELECT COUNT(*) FROM sends INDEXED BY sends_open
+			WHERE batch_id = b.id AND state <> 'sent' AND state IN ('pending', 'inflight'))
+		FROM batches b WHERE b.id = ?`, batchID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count remaining recipients: %w", err)
 	}

@@ -17,7 +17,7 @@ type FailureGroup struct {
 // state and errcode, largest group first.
 func (d *DB) FailureGroups(ctx context.Context, batchID int64) ([]FailureGroup, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT state, COALESCE(errcode, 0), COUNT(*), COALESCE(MAX(errmsg), '')
-		FROM recipients WHERE batch_id = ? AND state <> 'sent' AND state IN ('failed', 'unknown')
+		FROM sends INDEXED BY sends_open WHERE batch_id = ? AND state <> 'sent' AND state IN ('failed', 'unknown')
 		GROUP BY state, errcode ORDER BY COUNT(*) DESC, errcode`, batchID)
 	if err != nil {
 		return nil, fmt.Errorf("group failures: %w", err)

@@ -38,8 +38,8 @@ const insertRows = 128
 const insertCols = 4
 
 func insertSQL(rows int) string {
-	const row = `(?1, ?, ?, ?, 'pending', ?)`
-	q := `INSERT INTO recipients (batch_id, line, openid, vars, state, client_msg_id) VALUES ` + row
+	const row = `(?1, ?, ?, ?, ?)`
+	q := `INSERT INTO recipients (batch_id, line, openid, vars, client_msg_id) VALUES ` + row
 	for range rows - 1 {
 		q += ", " + row
 	}
@@ -50,7 +50,18 @@ func insertSQL(rows int) string {
 // earlier, interrupted import are deleted first. ctx bounds the whole
 // import; Finish or Abort must follow.
 func (d *DB) NewImporter(ctx context.Context, b Batch) (*Importer, error) {
-	if _, err := d.db.ExecContext(ctx, `DELETE FROM recipients WHERE batch_id = ?`, b.ID); err != nil {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", b.Name, err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM sends WHERE batch_id = ?`, `DELETE FROM recipients WHERE batch_id = ?`,
+		`UPDATE batches SET frontier = 0, frontier_rows = 0 WHERE id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, b.ID); err != nil {
+			return nil, fmt.Errorf("import %s: %w", b.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("import %s: %w", b.Name, err)
 	}
 	return &Importer{d: d, batch: b, rows: make([]any, 0, insertRows*insertCols),
@@ -135,11 +146,10 @@ func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 			}
 			scope, args = ` AND openid IN (SELECT value FROM json_each(?2))`, append(args, string(list))
 		}
-		marked, err := tx.ExecContext(ctx, `UPDATE recipients SET state = 'skipped',
-				errmsg = 'duplicate openid (first on line ' || f.first || ')'
+		marked, err := tx.ExecContext(ctx, `INSERT INTO sends (batch_id, line, state, errmsg)
+			SELECT ?1, line, 'skipped', 'duplicate openid (first on line ' || first || ')'
 			FROM (SELECT line, MIN(line) OVER (PARTITION BY openid) AS first
-			      FROM recipients WHERE batch_id = ?1`+scope+`) AS f
-			WHERE recipients.batch_id = ?1 AND recipients.line = f.line AND f.line <> f.first`, args...)
+			      FROM recipients WHERE batch_id = ?1`+scope+`) WHERE line <> first`, args...)
 		if err != nil {
 			return ImportResult{}, fmt.Errorf("import %s: mark duplicates: %w", im.batch.Name, err)
 		}
@@ -174,7 +184,7 @@ func duplicates(ctx context.Context, tx *sql.Tx, scope string, args []any, res I
 		res.FirstDuplicates = append(res.FirstDuplicates, dup)
 	}
 	rows.Close()
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipients INDEXED BY recipients_unsent
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sends INDEXED BY sends_open
 		WHERE batch_id = ? AND state <> 'sent' AND state = 'skipped'`, args[0]).Scan(&res.Duplicates)
 	return res, err
 }

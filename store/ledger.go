@@ -43,10 +43,8 @@ type ledgerOp struct {
 // outcome and returns at once (a crash before its commit leaves the row
 // inflight, which the resume rule handles).
 //
-// While the ledger runs, a send in progress is a row of the inflight table,
-// not yet a state of its recipients row (see migration 0002): readers use
-// the recipients_now view, and the sending side folds what is left into
-// recipients when it stops (Close) or resumes (RecoverInflight).
+// Every write goes to the batch's sends rows (migration 0003); readers see
+// them joined to the recipients in the recipients_now view.
 type Ledger struct {
 	d       *DB
 	batchID int64
@@ -152,7 +150,7 @@ func (l *Ledger) run(ctx context.Context) {
 					break collect
 				}
 			}
-			if err := l.commit(ctx, group, false, false); err != nil {
+			if err := l.commit(ctx, group, false); err != nil {
 				l.fail(err, group)
 				return
 			}
@@ -161,18 +159,18 @@ func (l *Ledger) run(ctx context.Context) {
 			default:
 			}
 		case <-tick.C:
-			if err := l.commit(ctx, nil, true, false); err != nil {
+			if err := l.commit(ctx, nil, true); err != nil {
 				l.fail(err, nil)
 				return
 			}
 		case <-l.closed:
-			// Drain what is queued; nobody sends after Close. The same
-			// transaction folds the sends left in flight into recipients.
+			// Drain what is queued; nobody sends after Close. The last
+			// commit also moves the frontier, so a resume starts at once.
 			group = group[:0]
 			for len(l.ops) > 0 {
 				group = append(group, <-l.ops)
 			}
-			if err := l.commit(ctx, group, true, true); err != nil {
+			if err := l.commit(ctx, group, true); err != nil {
 				l.fail(err, group)
 			}
 			return

@@ -10,42 +10,31 @@ import (
 )
 
 // The writer's statements. A commit runs a fixed handful of them however
-// many sends it covers. Begins upsert the inflight table from one JSON array
-// of lines. Outcomes are bound into a temporary table keyed by line,
-// fillRows at a time, and one UPDATE of recipients reads them (and the
-// attempts in the inflight table) through primary-key lookups; the same
-// transaction deletes those lines from the inflight table. (An UPDATE ...
-// FROM made SQLite scan the whole batch instead, and JSON for the outcomes
-// cost more to parse than binding them.) The "WHERE true" in sqlBegin is
-// SQLite's documented way to let an INSERT ... SELECT take an upsert clause.
+// many sends it covers, and every one writes sends rows only: the wide
+// recipients row is never rewritten (migration 0003). Begins upsert the
+// sends rows from one JSON array of lines. Outcomes are bound into a
+// temporary table keyed by line, fillRows at a time, and one UPDATE of sends
+// reads them through primary-key lookups. (An UPDATE ... FROM made SQLite
+// scan the whole batch instead, and JSON for the outcomes cost more to parse
+// than binding them.) The "WHERE true" in sqlBegin is SQLite's documented way
+// to let an INSERT ... SELECT take an upsert clause.
 const (
 	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
 	sqlOwned = `SELECT 1 FROM batches WHERE id = ? AND lock_owner = ?`
-	sqlBegin = `INSERT INTO inflight (batch_id, line, attempts, first_at, last_at)
-		SELECT ?1, value, 1, ?3, ?3 FROM json_each(?2) WHERE true
-		ON CONFLICT DO UPDATE SET attempts = attempts + 1, last_at = excluded.last_at`
+	sqlBegin = `INSERT INTO sends (batch_id, line, state, attempts, first_attempt_at, last_attempt_at)
+		SELECT ?1, value, 'inflight', 1, ?3, ?3 FROM json_each(?2) WHERE true
+		ON CONFLICT DO UPDATE SET state = 'inflight', attempts = attempts + 1,
+			first_attempt_at = COALESCE(first_attempt_at, excluded.first_attempt_at), last_attempt_at = excluded.last_attempt_at`
 	sqlOutcomesTable = `CREATE TEMP TABLE IF NOT EXISTS ledger_outcomes (line INTEGER PRIMARY KEY,
 		state TEXT, errcode INTEGER, errmsg TEXT, msgid INTEGER, done INTEGER)`
 	sqlOutcomesClear = `DELETE FROM temp.ledger_outcomes`
-	sqlFinish        = `UPDATE recipients SET (state, errcode, errmsg, msgid, done_at, attempts, first_attempt_at, last_attempt_at) =
-		(SELECT o.state, o.errcode, o.errmsg, o.msgid, o.done, recipients.attempts + COALESCE(i.attempts, 0),
-			COALESCE(recipients.first_attempt_at, i.first_at), COALESCE(i.last_at, recipients.last_attempt_at)
-		FROM temp.ledger_outcomes o LEFT JOIN inflight i ON i.batch_id = ?1 AND i.line = o.line
-		WHERE o.line = recipients.line)
-		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
-	sqlFinished = `DELETE FROM inflight WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
 	// A row released to pending was refused outright: nothing was delivered,
 	// so the dedup-window clock starts afresh.
-	sqlReleased = `UPDATE recipients SET first_attempt_at = NULL
-		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes WHERE state = 'pending')`
-
-	// sqlFold and sqlFolded turn the sends a run left in flight into
-	// recipients rows in state inflight, as the resume rule expects them.
-	sqlFold = `UPDATE recipients SET (state, attempts, first_attempt_at, last_attempt_at) =
-		(SELECT 'inflight', recipients.attempts + i.attempts, COALESCE(recipients.first_attempt_at, i.first_at), i.last_at
-		FROM inflight i WHERE i.batch_id = ?1 AND i.line = recipients.line)
-		WHERE batch_id = ?1 AND line IN (SELECT line FROM inflight WHERE batch_id = ?1)`
-	sqlFolded = `DELETE FROM inflight WHERE batch_id = ?1`
+	sqlFinish = `UPDATE sends SET (state, errcode, errmsg, msgid, done_at, first_attempt_at) =
+		(SELECT o.state, o.errcode, o.errmsg, o.msgid, o.done,
+			CASE o.state WHEN 'pending' THEN NULL ELSE sends.first_attempt_at END
+		FROM temp.ledger_outcomes o WHERE o.line = sends.line)
+		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
 )
 
 // fillRows is how many outcomes one INSERT into the temporary table binds.
@@ -77,8 +66,7 @@ type writer struct {
 	txBegin, txCommit, txRollback *sql.Stmt
 	beat, owned                   *sql.Stmt
 	begin, clear, fill, fill1     *sql.Stmt
-	finish, finished, release     *sql.Stmt
-	fold, folded                  *sql.Stmt
+	finish                        *sql.Stmt
 
 	lines []byte // reused JSON array of the lines to mark inflight
 	args  []any  // reused arguments of fill
@@ -104,8 +92,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 		q   string
 	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
 		{&w.beat, sqlBeat}, {&w.owned, sqlOwned}, {&w.begin, sqlBegin}, {&w.clear, sqlOutcomesClear}, {&w.fill, fillSQL(fillRows)}, {&w.fill1, fillSQL(1)},
-		{&w.finish, sqlFinish}, {&w.finished, sqlFinished}, {&w.release, sqlReleased},
-		{&w.fold, sqlFold}, {&w.folded, sqlFolded}} {
+		{&w.finish, sqlFinish}} {
 		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
 			w.close()
 			return nil, err
@@ -116,7 +103,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 
 func (w *writer) close() {
 	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.begin, w.clear, w.fill, w.fill1,
-		w.finish, w.finished, w.release, w.fold, w.folded} {
+		w.finish} {
 		if st != nil {
 			st.Close()
 		}
@@ -126,11 +113,11 @@ func (w *writer) close() {
 }
 
 // commit writes group in one transaction that first proves the lock is
-// still ours, and with fold also moves the sends still in flight into
-// recipients. Acks are sent only after the commit. The proof is a read,
-// except on the heartbeat, which writes the time: rewriting the batch's row
-// in every commit added a page to each commit's WAL frames.
-func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat, fold bool) (err error) {
+// still ours. Acks are sent only after the commit. The proof is a read,
+// except on the heartbeat, which writes the time and moves the batch's
+// frontier: rewriting the batch's row in every commit added a page to each
+// commit's WAL frames.
+func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) (err error) {
 	w := l.w
 	if _, err := w.txBegin.ExecContext(ctx); err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -168,11 +155,9 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat, fold bool) 
 	if err := w.outcomes(ctx, l.batchID, group); err != nil {
 		return fmt.Errorf("ledger: record outcomes: %w", err)
 	}
-	if fold {
-		for _, st := range []*sql.Stmt{w.fold, w.folded} {
-			if _, err := st.ExecContext(ctx, l.batchID); err != nil {
-				return fmt.Errorf("ledger: keep the sends in flight: %w", err)
-			}
+	if beat {
+		if err := advanceFrontier(ctx, w.conn, l.batchID); err != nil {
+			return fmt.Errorf("ledger: %w", err)
 		}
 	}
 	if _, err := w.txCommit.ExecContext(ctx); err != nil {
@@ -212,9 +197,9 @@ func (w *writer) begins(group []ledgerOp) (lines []byte, at int64) {
 }
 
 // outcomes records the group's outcomes: into the temporary table, then
-// into recipients, then out of the inflight table.
+// into sends.
 func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) error {
-	n, released := 0, false
+	n := 0
 	for _, op := range group {
 		if op.begin {
 			continue
@@ -226,7 +211,6 @@ func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) 
 		}
 		n++
 		o := op.outcome
-		released = released || o.State == StatePending
 		w.args = append(w.args, o.Line, o.State, nullInt(int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed),
 			nullString(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o))
 		if len(w.args) == fillRows*fillCols {
@@ -241,18 +225,8 @@ func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) 
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
-	for _, step := range []struct {
-		st   *sql.Stmt
-		skip bool
-	}{{st: w.finish}, {st: w.release, skip: !released}, {st: w.finished}} {
-		if step.skip {
-			continue
-		}
-		if _, err := step.st.ExecContext(ctx, batchID); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := w.finish.ExecContext(ctx, batchID)
+	return err
 }
 
 // flush inserts the bound outcomes into the temporary table.
@@ -286,15 +260,4 @@ func doneAt(o Outcome) sql.NullInt64 {
 		return sql.NullInt64{Int64: o.At.UnixMilli(), Valid: true}
 	}
 	return sql.NullInt64{}
-}
-
-// foldInflight moves the sends a dead run left in the inflight table into
-// recipients, in tx: the resume rule then sees them as it always has.
-func foldInflight(ctx context.Context, tx *sql.Tx, batchID int64) error {
-	for _, q := range []string{sqlFold, sqlFolded} {
-		if _, err := tx.ExecContext(ctx, q, batchID); err != nil {
-			return fmt.Errorf("fold sends in flight: %w", err)
-		}
-	}
-	return nil
 }

@@ -7,38 +7,35 @@ import (
 	"time"
 )
 
+// sqlPending merges, in line order, the pending recipients of three
+// stretches of a batch. Past the last line tried (in a run, the lines the
+// engine has not read yet) no recipient has a sends row. Between the
+// frontier and that line, those without one are pending: a resume after a
+// crash, or lines the run before left unsent. Anywhere, sends rows in state
+// pending (handed back, requeued) are found through the state index. So a
+// page reads no sends row for a line nobody tried, and a resume of a million
+// rows with most of them sent starts at its frontier. Each arm yields its
+// rows in line order, so SQLite merges them and stops at the limit.
+const sqlPending = `SELECT r.line, r.openid, r.vars, 0, r.client_msg_id, NULL FROM recipients r
+	WHERE r.batch_id = ?1 AND r.line > MAX(?2, (SELECT frontier FROM batches WHERE id = ?1),
+		COALESCE((SELECT MAX(line) FROM sends WHERE batch_id = ?1), 0))
+	UNION ALL
+	SELECT r.line, r.openid, r.vars, 0, r.client_msg_id, NULL FROM recipients r
+	WHERE r.batch_id = ?1 AND r.line > MAX(?2, (SELECT frontier FROM batches WHERE id = ?1))
+		AND r.line <= (SELECT MAX(line) FROM sends WHERE batch_id = ?1)
+		AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.batch_id = ?1 AND s.line = r.line)
+	UNION ALL
+	SELECT s.line, r.openid, r.vars, s.attempts, r.client_msg_id, s.first_attempt_at
+	FROM sends s INDEXED BY sends_open CROSS JOIN recipients r ON r.batch_id = s.batch_id AND r.line = s.line
+	WHERE s.batch_id = ?1 AND s.state <> 'sent' AND s.state = 'pending' AND s.line > ?2
+	ORDER BY 1 LIMIT ?3`
+
 // Pending returns up to limit pending recipients of a batch with a line
 // after the given one, in line order. The engine pages through a batch with
-// it; it holds no lock and sees committed rows only.
+// it; it holds no lock and sees committed rows only, from one statement's
+// snapshot.
 func (d *DB) Pending(ctx context.Context, batchID, after int64, limit int) ([]Recipient, error) {
-	// The state index says where the page's pending rows lie: a resume may
-	// have a million sent rows before them, which only the index skips at
-	// once. INDEXED BY, because without statistics SQLite would walk the
-	// primary key instead; the partial index serves only queries that
-	// repeat its condition.
-	var first, last sql.NullInt64
-	err := d.db.QueryRowContext(ctx, `SELECT MIN(line), MAX(line) FROM (SELECT line
-		FROM recipients INDEXED BY recipients_unsent
-		WHERE batch_id = ? AND state <> 'sent' AND state = 'pending' AND line > ? ORDER BY line LIMIT ?)`,
-		batchID, after, limit).Scan(&first, &last)
-	if err != nil {
-		return nil, fmt.Errorf("read pending recipients: %w", err)
-	}
-	if !first.Valid {
-		return nil, nil
-	}
-	// Where they lie close together, as in a batch being sent, reading the
-	// range in primary-key order costs one b-tree step per row instead of
-	// an index step and a table search. Scattered ones (a retry of a few
-	// failures) are read through the index.
-	q := `SELECT line, openid, vars, attempts, client_msg_id, first_attempt_at
-		FROM recipients WHERE batch_id = ?1 AND line BETWEEN ?2 AND ?3 AND state = 'pending' ORDER BY line`
-	if last.Int64-first.Int64 >= 4*int64(limit) {
-		q = `SELECT line, openid, vars, attempts, client_msg_id, first_attempt_at
-		FROM recipients INDEXED BY recipients_unsent
-		WHERE batch_id = ?1 AND state <> 'sent' AND state = 'pending' AND line BETWEEN ?2 AND ?3 ORDER BY line`
-	}
-	rows, err := d.db.QueryContext(ctx, q, batchID, first.Int64, last.Int64)
+	rows, err := d.db.QueryContext(ctx, sqlPending, batchID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending recipients: %w", err)
 	}
@@ -67,22 +64,22 @@ func (d *DB) RecoverInflight(ctx context.Context, batchID int64, cutoff time.Tim
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
 	defer tx.Rollback()
-	if err := foldInflight(ctx, tx, batchID); err != nil {
-		return 0, 0, fmt.Errorf("recover inflight: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE recipients INDEXED BY recipients_unsent SET state = 'pending'
+	res, err := tx.ExecContext(ctx, `UPDATE sends INDEXED BY sends_open SET state = 'pending'
 		WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight' AND first_attempt_at >= ?`, batchID, cutoff.UnixMilli())
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
 	resend, _ = res.RowsAffected()
-	res, err = tx.ExecContext(ctx, `UPDATE recipients INDEXED BY recipients_unsent SET state = 'unknown', errcode = -1,
+	res, err = tx.ExecContext(ctx, `UPDATE sends INDEXED BY sends_open SET state = 'unknown', errcode = -1,
 		errmsg = 'no answer before the run stopped, and the dedup window has passed: may have been delivered',
 		done_at = ? WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight'`, d.nowMS(), batchID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
 	unknown, _ = res.RowsAffected()
+	if err := advanceFrontier(ctx, tx, batchID); err != nil {
+		return 0, 0, fmt.Errorf("recover inflight: %w", err)
+	}
 	return resend, unknown, tx.Commit()
 }
 
@@ -107,7 +104,7 @@ func (d *DB) Requeue(ctx context.Context, batchID int64, failed bool, codes []in
 		n += k
 		return nil
 	}
-	const set = `UPDATE recipients INDEXED BY recipients_unsent SET state = 'pending', first_attempt_at = NULL, done_at = NULL
+	const set = `UPDATE sends INDEXED BY sends_open SET state = 'pending', first_attempt_at = NULL, done_at = NULL
 		WHERE batch_id = ? AND state <> 'sent' AND `
 	switch {
 	case failed && len(codes) == 0:

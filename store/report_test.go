@@ -44,13 +44,13 @@ func mustImport(tb testing.TB, d *DB, name string, n int, states map[int64]strin
 		tb.Fatal(err)
 	}
 	for line, state := range states {
-		q := `UPDATE recipients SET state = ? WHERE batch_id = ? AND line = ?`
+		q := `INSERT INTO sends (state, batch_id, line) VALUES (?, ?, ?)`
 		args := []any{state, b.ID, line}
 		switch state {
 		case StateFailed:
-			q = `UPDATE recipients SET state = ?, errcode = 43004, errmsg = 'require subscribe', attempts = 1 WHERE batch_id = ? AND line = ?`
+			q = `INSERT INTO sends (state, batch_id, line, errcode, errmsg, attempts) VALUES (?, ?, ?, 43004, 'require subscribe', 1)`
 		case StateSent:
-			q = `UPDATE recipients SET state = ?, msgid = 1000 + line, attempts = 1 WHERE batch_id = ? AND line = ?`
+			q = `INSERT INTO sends (state, batch_id, line, msgid, attempts) VALUES (?, ?, ?, 1000 + ?3, 1)`
 		}
 		if _, err := d.db.Exec(q, args...); err != nil {
 			tb.Fatal(err)

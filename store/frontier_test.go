@@ -1,0 +1,125 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+)
+
+// advanceFrontier stops just before the first line without a sends row,
+// whether it gets there by counting or line by line, and keeps the count
+// of the recipients up to it; Counts and Remaining, which read it, agree
+// with a count of every row. It moves again as more lines are tried.
+func TestAdvanceFrontier(t *testing.T) {
+	const n = 3000 // lines 2..3001
+	for _, tt := range []struct {
+		name  string
+		tried func(line int64) bool
+		want  int64
+	}{
+		{name: "None", tried: func(int64) bool { return false }, want: 1},
+		{name: "All", tried: func(int64) bool { return true }, want: 3001},
+		{name: "Prefix", tried: func(line int64) bool { return line <= 2500 }, want: 2500},
+		{name: "GapNearTheEnd", tried: func(line int64) bool { return line != 2990 }, want: 2989},
+		{name: "GapFarBack", tried: func(line int64) bool { return line != 700 }, want: 699},
+		{name: "InFlightAtTheHead", tried: func(line int64) bool { return line < 2400 || (line < 2464 && line%3 != 0) }, want: 2399},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			db := mustOpen(t)
+			b := importN(t, db, n)
+			for line := int64(2); line <= n+1; line++ {
+				if !tt.tried(line) {
+					continue
+				}
+				state := StateSent
+				if line%7 == 0 {
+					state = StateFailed
+				}
+				if _, err := db.db.Exec(`INSERT INTO sends (batch_id, line, state, attempts) VALUES (?, ?, ?, 1)`, b.ID, line, state); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check := func(want int64) {
+				t.Helper()
+				if err := advanceFrontier(ctx, db.db, b.ID); err != nil {
+					t.Fatal(err)
+				}
+				var frontier, rows, below int64
+				if err := db.db.QueryRow(`SELECT frontier, frontier_rows,
+					(SELECT COUNT(*) FROM recipients WHERE batch_id = ?1 AND line <= frontier)
+					FROM batches WHERE id = ?1`, b.ID).Scan(&frontier, &rows, &below); err != nil {
+					t.Fatal(err)
+				}
+				if frontier != want || rows != below {
+					t.Errorf("frontier %d with %d rows up to it, want %d with %d", frontier, rows, want, below)
+				}
+				c, err := db.Counts(ctx, b.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all := map[string]int64{}
+				if err := db.Recipients(ctx, b.ID, nil, func(r Recipient) error {
+					all[r.State]++
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if want := (Counts{Pending: all[StatePending], Sent: all[StateSent], Failed: all[StateFailed]}); c != want {
+					t.Errorf("counts %+v, want %+v", c, want)
+				}
+				rem, err := db.Remaining(ctx, b.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rem != all[StatePending] {
+					t.Errorf("remaining %d, want %d", rem, all[StatePending])
+				}
+				if got := int64(len(allPending(t, db, b.ID))); got != all[StatePending] {
+					t.Errorf("%d pending lines read, want %d", got, all[StatePending])
+				}
+			}
+			check(tt.want)
+			// Then the rest is tried: the frontier reaches the last line.
+			if _, err := db.db.Exec(`INSERT INTO sends (batch_id, line, state, attempts) SELECT batch_id, line, 'sent', 1
+				FROM recipients r WHERE batch_id = ?1 AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.batch_id = ?1 AND s.line = r.line)`,
+				b.ID); err != nil {
+				t.Fatal(err)
+			}
+			check(n + 1)
+		})
+	}
+}
+
+// The frontier of a batch with holes in its line numbers (a CSV record
+// over several lines) still counts recipients, not line numbers.
+func TestAdvanceFrontier_SparseLines(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	b, im := newImport(t, db)
+	for i := range 3000 {
+		if err := im.Add(ctx, int64(2+3*i), fmt.Sprintf("o%027d", i), `{}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := im.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.db.Exec(`INSERT INTO sends (batch_id, line, state) SELECT batch_id, line, 'sent' FROM recipients
+		WHERE batch_id = ? AND line < 8000`, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := advanceFrontier(ctx, db.db, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	var frontier, rows int64
+	if err := db.db.QueryRow(`SELECT frontier, frontier_rows FROM batches WHERE id = ?`, b.ID).Scan(&frontier, &rows); err != nil {
+		t.Fatal(err)
+	}
+	// Lines 2, 5, ..., 7997 were tried (2,666 of them); 8000 was not.
+	if frontier != 7999 || rows != 2666 {
+		t.Errorf("frontier %d with %d rows, want 7999 with 2666", frontier, rows)
+	}
+	if rem, err := db.Remaining(ctx, b.ID); err != nil || rem != 3000-2666 {
+		t.Errorf("remaining %d (%v), want %d", rem, err, 3000-2666)
+	}
+}
