@@ -121,9 +121,10 @@ func (b *bench) resume(ctx context.Context, db string, n, sent int) error {
 // markSent records the batch's first sent recipients as sent, the way a run
 // that sent them would have left them, and checkpoints the WAL, as a
 // long run's automatic checkpoints would have. It leaves the batch's
-// frontier where a run killed just before a heartbeat would have: the
-// ledger moves it every 5 s, so staleLines (5 s at 10,000 msgs/s) behind
-// the last line sent, which the resume must walk past.
+// frontier (and the count of recipients up to it) where a run killed just
+// before a heartbeat would have: the ledger moves it every 5 s, so
+// staleLines (5 s at 10,000 msgs/s) behind the last line sent, which the
+// resume must walk past.
 func markSent(ctx context.Context, path, batch string, sent int) error {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	db, err := sql.Open("sqlite", dsn)
@@ -152,7 +153,8 @@ func markSent(ctx context.Context, path, batch string, sent int) error {
 		return fmt.Errorf("mark sent: %d rows, want %d", k, sent)
 	}
 	const staleLines = 50_000
-	if _, err := db.ExecContext(ctx, `UPDATE batches SET status = ?, frontier = ? WHERE id = ?`,
+	if _, err := db.ExecContext(ctx, `UPDATE batches SET status = ?, frontier = ?2,
+		frontier_rows = (SELECT COUNT(*) FROM recipients WHERE batch_id = ?3 AND line <= ?2) WHERE id = ?3`,
 		store.StatusPaused, max(sent+1-staleLines, 0), id); err != nil {
 		return err
 	}
