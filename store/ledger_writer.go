@@ -12,12 +12,12 @@ import (
 // The writer's statements. A commit runs a fixed handful of them however
 // many sends it covers, and every one writes sends rows only: the wide
 // recipients row is never rewritten (migration 0003). Begins upsert the
-// sends rows from one JSON array of lines. Outcomes are bound into a
-// temporary table keyed by line, fillRows at a time, and one UPDATE of sends
-// reads them through primary-key lookups. (An UPDATE ... FROM made SQLite
-// scan the whole batch instead, and JSON for the outcomes cost more to parse
-// than binding them.) The "WHERE true" in sqlBegin is SQLite's documented way
-// to let an INSERT ... SELECT take an upsert clause.
+// sends rows from one JSON array of lines; the "WHERE true" is SQLite's
+// documented way to let an INSERT ... SELECT take an upsert clause.
+// Outcomes are bound, fillRows at a time, into an upsert that updates the
+// rows their Begins wrote. (A temporary table of outcomes read by an UPDATE
+// cost a third more; JSON for the outcomes cost more to parse than binding
+// them.)
 const (
 	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
 	sqlOwned = `SELECT 1 FROM batches WHERE id = ? AND lock_owner = ?`
@@ -25,34 +25,30 @@ const (
 		SELECT ?1, value, 'inflight', 1, ?3, ?3 FROM json_each(?2) WHERE true
 		ON CONFLICT DO UPDATE SET state = 'inflight', attempts = attempts + 1,
 			first_attempt_at = COALESCE(first_attempt_at, excluded.first_attempt_at), last_attempt_at = excluded.last_attempt_at`
-	sqlOutcomesTable = `CREATE TEMP TABLE IF NOT EXISTS ledger_outcomes (line INTEGER PRIMARY KEY,
-		state TEXT, errcode INTEGER, errmsg TEXT, msgid INTEGER, done INTEGER)`
-	sqlOutcomesClear = `DELETE FROM temp.ledger_outcomes`
-	// A row released to pending was refused outright: nothing was delivered,
-	// so the dedup-window clock starts afresh.
-	sqlFinish = `UPDATE sends SET (state, errcode, errmsg, msgid, done_at, first_attempt_at) =
-		(SELECT o.state, o.errcode, o.errmsg, o.msgid, o.done,
-			CASE o.state WHEN 'pending' THEN NULL ELSE sends.first_attempt_at END
-		FROM temp.ledger_outcomes o WHERE o.line = sends.line)
-		WHERE batch_id = ?1 AND line IN (SELECT line FROM temp.ledger_outcomes)`
 )
 
-// fillRows is how many outcomes one INSERT into the temporary table binds.
-// A tail of at least fillPad rows repeats its last row up to fillRows
-// (INSERT OR REPLACE makes the repeats harmless); a shorter one, as a run
-// at low concurrency makes, goes row by row.
+// fillRows is how many outcomes one upsert binds. A tail of at least
+// fillPad rows repeats its last row up to fillRows (writing the same
+// outcome twice changes nothing); a shorter one, as a run at low
+// concurrency makes, goes row by row. The batch id is bound once, as ?1.
 const (
 	fillRows = 32
 	fillPad  = 8
 	fillCols = 6
 )
 
+// fillSQL is the upsert of rows outcomes. A row released to pending was
+// refused outright: nothing was delivered, so the dedup-window clock starts
+// afresh.
 func fillSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT OR REPLACE INTO temp.ledger_outcomes (line, state, errcode, errmsg, msgid, done) VALUES (?, ?, ?, ?, ?, ?)")
+	b.WriteString("INSERT INTO sends (batch_id, line, state, errcode, errmsg, msgid, done_at) VALUES (?1, ?, ?, ?, ?, ?, ?)")
 	for range rows - 1 {
-		b.WriteString(", (?, ?, ?, ?, ?, ?)")
+		b.WriteString(", (?1, ?, ?, ?, ?, ?, ?)")
 	}
+	b.WriteString(` ON CONFLICT DO UPDATE SET state = excluded.state, errcode = excluded.errcode, errmsg = excluded.errmsg,
+		msgid = excluded.msgid, done_at = excluded.done_at,
+		first_attempt_at = CASE excluded.state WHEN 'pending' THEN NULL ELSE first_attempt_at END`)
 	return b.String()
 }
 
@@ -65,11 +61,11 @@ type writer struct {
 	restore                       func() // the connection's own checkpoint threshold (checkpoint.go)
 	txBegin, txCommit, txRollback *sql.Stmt
 	beat, owned                   *sql.Stmt
-	begin, clear, fill, fill1     *sql.Stmt
-	finish                        *sql.Stmt
+	begin, fill, fill1            *sql.Stmt
 
 	lines []byte // reused JSON array of the lines to mark inflight
-	args  []any  // reused arguments of fill
+	args  []any  // reused arguments of fill: the batch id, then the outcomes
+	one   []any  // reused arguments of fill1
 }
 
 func (d *DB) newWriter(ctx context.Context) (*writer, error) {
@@ -82,17 +78,12 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 		conn.Close()
 		return nil, err
 	}
-	w := &writer{conn: conn, restore: restore, args: make([]any, 0, fillRows*fillCols)}
-	if _, err := conn.ExecContext(ctx, sqlOutcomesTable); err != nil {
-		w.close()
-		return nil, err
-	}
+	w := &writer{conn: conn, restore: restore, args: make([]any, 1, 1+fillRows*fillCols), one: make([]any, 1+fillCols)}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
 	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
-		{&w.beat, sqlBeat}, {&w.owned, sqlOwned}, {&w.begin, sqlBegin}, {&w.clear, sqlOutcomesClear}, {&w.fill, fillSQL(fillRows)}, {&w.fill1, fillSQL(1)},
-		{&w.finish, sqlFinish}} {
+		{&w.beat, sqlBeat}, {&w.owned, sqlOwned}, {&w.begin, sqlBegin}, {&w.fill, fillSQL(fillRows)}, {&w.fill1, fillSQL(1)}} {
 		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
 			w.close()
 			return nil, err
@@ -102,8 +93,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 }
 
 func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.begin, w.clear, w.fill, w.fill1,
-		w.finish} {
+	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.begin, w.fill, w.fill1} {
 		if st != nil {
 			st.Close()
 		}
@@ -196,53 +186,43 @@ func (w *writer) begins(group []ledgerOp) (lines []byte, at int64) {
 	return w.lines, at
 }
 
-// outcomes records the group's outcomes: into the temporary table, then
-// into sends.
+// outcomes records the group's outcomes in the sends rows.
 func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) error {
-	n := 0
+	w.args[0] = batchID
 	for _, op := range group {
 		if op.begin {
 			continue
 		}
-		if n == 0 {
-			if _, err := w.clear.ExecContext(ctx); err != nil {
-				return err
-			}
-		}
-		n++
 		o := op.outcome
 		w.args = append(w.args, o.Line, o.State, nullInt(int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed),
 			nullString(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o))
-		if len(w.args) == fillRows*fillCols {
+		if len(w.args) == 1+fillRows*fillCols {
 			if err := w.flush(ctx); err != nil {
 				return err
 			}
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	if err := w.flush(ctx); err != nil {
-		return err
-	}
-	_, err := w.finish.ExecContext(ctx, batchID)
-	return err
+	return w.flush(ctx)
 }
 
-// flush inserts the bound outcomes into the temporary table.
+// flush upserts the bound outcomes, if any.
 func (w *writer) flush(ctx context.Context) (err error) {
 	defer func() {
-		clear(w.args)
-		w.args = w.args[:0]
+		clear(w.args[1:])
+		w.args = w.args[:1]
 	}()
-	if len(w.args) < fillPad*fillCols {
-		for a := w.args; len(a) > 0 && err == nil; a = a[fillCols:] {
-			_, err = w.fill1.ExecContext(ctx, a[:fillCols]...)
+	rows := w.args[1:]
+	if len(rows) < fillPad*fillCols {
+		w.one[0] = w.args[0]
+		for ; len(rows) > 0 && err == nil; rows = rows[fillCols:] {
+			copy(w.one[1:], rows)
+			_, err = w.fill1.ExecContext(ctx, w.one...)
 		}
+		clear(w.one)
 		return err
 	}
 	last := len(w.args) - fillCols
-	for len(w.args) < fillRows*fillCols {
+	for len(w.args) < 1+fillRows*fillCols {
 		w.args = append(w.args, w.args[last:last+fillCols]...)
 	}
 	_, err = w.fill.ExecContext(ctx, w.args...)
