@@ -41,8 +41,8 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 		interval = barInterval
 	}
 	// The first reading happens here, beside the first sends, not before
-	// them: a resume after a crash counts the sends rows since the last
-	// heartbeat.
+	// them: it is cheap (the counts read past the batch's frontier), but
+	// nothing the first send needs waits on it.
 	first := func() {
 		c0, _ := db.Counts(ctx, b.ID)
 		done0 = c0.Sent + c0.Failed + c0.Unknown
