@@ -38,16 +38,20 @@ func (c *Counts) add(state string, n int64) {
 // the number of sends rows (those up to the frontier are counted already),
 // and the batch's total. Of the total, the recipients without a sends row
 // were never tried (pending), and the sends rows outside the index were
-// sent.
+// sent. The total is set when the import finishes; until then the rows
+// imported so far are counted, so a long import shows its progress. That
+// walks the rows committed so far, but only for a batch still importing.
 const sqlCounts = `SELECT 'open', batch_id, state, COUNT(*) FROM sends INDEXED BY sends_open
 		WHERE %[1]s state <> 'sent' GROUP BY batch_id, state
 	UNION ALL SELECT 'tried', b.id, '', b.frontier_rows + (SELECT COUNT(*) FROM sends s
 		WHERE s.batch_id = b.id AND s.line > b.frontier) FROM batches b WHERE %[2]s true
-	UNION ALL SELECT 'total', id, '', total FROM batches WHERE %[3]s true`
+	UNION ALL SELECT 'total', b.id, '', CASE b.status WHEN 'importing'
+		THEN (SELECT COUNT(*) FROM recipients r WHERE r.batch_id = b.id) ELSE b.total END
+		FROM batches b WHERE %[2]s true`
 
 // Counts returns the number of recipients of batch id in each state.
 func (d *DB) Counts(ctx context.Context, batchID int64) (Counts, error) {
-	q := fmt.Sprintf(sqlCounts, "batch_id = ?1 AND", "b.id = ?1 AND", "id = ?1 AND")
+	q := fmt.Sprintf(sqlCounts, "batch_id = ?1 AND", "b.id = ?1 AND")
 	all, err := d.counts(ctx, q, batchID)
 	return all[batchID], err
 }
@@ -55,7 +59,7 @@ func (d *DB) Counts(ctx context.Context, batchID int64) (Counts, error) {
 // CountsByBatch returns the counts of every batch, keyed by batch id, in
 // one statement. Batches without recipients are absent.
 func (d *DB) CountsByBatch(ctx context.Context) (map[int64]Counts, error) {
-	return d.counts(ctx, fmt.Sprintf(sqlCounts, "", "", ""))
+	return d.counts(ctx, fmt.Sprintf(sqlCounts, "", ""))
 }
 
 func (d *DB) counts(ctx context.Context, q string, args ...any) (map[int64]Counts, error) {
@@ -93,8 +97,7 @@ func (d *DB) counts(ctx context.Context, q string, args ...any) (map[int64]Count
 		return nil, fmt.Errorf("count recipients: %w", err)
 	}
 	for _, t := range totals {
-		// total is set when the import finishes: a batch still importing has
-		// nothing to send yet.
+		// A batch without recipients (yet) is absent.
 		if t.n == 0 {
 			continue
 		}

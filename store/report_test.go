@@ -129,6 +129,12 @@ func TestDB_CountsByBatch(t *testing.T) {
 	d := mustOpenReportDB(t)
 	b1 := mustImport(t, d, "b1", 5, map[int64]string{2: StateSent, 3: StateFailed, 4: StateUnknown})
 	b2 := mustImport(t, d, "b2", 2, map[int64]string{2: StateSent, 3: StateSent})
+	// b3's import is under way: three rows committed, the total not yet set.
+	b3 := mustImport(t, d, "b3", 3, nil)
+	if _, err := d.db.Exec(`UPDATE batches SET status = ?, total = 0 WHERE id = ?`, StatusImporting, b3.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, d, "empty", 0, nil)
 	got, err := d.CountsByBatch(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +142,7 @@ func TestDB_CountsByBatch(t *testing.T) {
 	want := map[int64]Counts{
 		b1.ID: {Sent: 1, Failed: 1, Unknown: 1, Pending: 2},
 		b2.ID: {Sent: 2},
+		b3.ID: {Pending: 3},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v; want %+v", got, want)
