@@ -25,7 +25,7 @@ func (c *Client) PrivateTemplates(ctx context.Context) ([]PrivateTemplate, error
 	}
 	err := c.withToken(ctx, func(tok string) error {
 		return c.do(ctx, "template/get_all_private_template", http.MethodGet, "/cgi-bin/template/get_all_private_template",
-			url.Values{"access_token": {tok}}, nil, &r)
+			tokenQuery(tok), nil, &r)
 	})
 	return r.List, err
 }
@@ -49,7 +49,7 @@ func (c *Client) TemplateSendQuota(ctx context.Context) (Quota, error) {
 	}
 	err = c.withToken(ctx, func(tok string) error {
 		return c.do(ctx, "openapi/quota/get", http.MethodPost, "/cgi-bin/openapi/quota/get",
-			url.Values{"access_token": {tok}}, body, &r)
+			tokenQuery(tok), body, &r)
 	})
 	return r.Quota, err
 }
@@ -91,7 +91,7 @@ func (c *Client) FollowersPage(ctx context.Context, next string) (FollowerPage, 
 		if next != "" {
 			q.Set("next_openid", next)
 		}
-		return c.do(ctx, "user/get", http.MethodGet, "/cgi-bin/user/get", q, nil, &r)
+		return c.do(ctx, "user/get", http.MethodGet, "/cgi-bin/user/get", q.Encode(), nil, &r)
 	})
 	return r.page(), err
 }
@@ -104,7 +104,7 @@ func (c *Client) TagFollowersPage(ctx context.Context, tagID int, next string) (
 	}
 	var r followerResponse
 	err = c.withToken(ctx, func(tok string) error {
-		return c.do(ctx, "user/tag/get", http.MethodPost, "/cgi-bin/user/tag/get", url.Values{"access_token": {tok}}, body, &r)
+		return c.do(ctx, "user/tag/get", http.MethodPost, "/cgi-bin/user/tag/get", tokenQuery(tok), body, &r)
 	})
 	return r.page(), err
 }

@@ -36,10 +36,10 @@ func apiError(op string, code int, msg string) *APIError {
 	return &APIError{Op: op, Code: code, Msg: msg, Class: Classify(code)}
 }
 
-// do performs one API call: method to path with query (which may hold the
-// access token) and body, decoding the answer into out. The request goes to
-// the fallback host only if the primary cannot be connected to.
-func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body []byte, out response) error {
+// do performs one API call: method to path with the encoded query (which may
+// hold the access token) and body, decoding the answer into out. The request
+// goes to the fallback host only if the primary cannot be connected to.
+func (c *Client) do(ctx context.Context, op, method, path, query string, body []byte, out response) error {
 	useFallback := c.fallback != "" && c.now().UnixNano() < c.fallbackUntil.Load()
 	base := c.base
 	if useFallback {
@@ -54,7 +54,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 	return err
 }
 
-func (c *Client) doAt(ctx context.Context, base, op, method, path string, query url.Values, body []byte, out response) error {
+func (c *Client) doAt(ctx context.Context, base, op, method, path, query string, body []byte, out response) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
@@ -63,8 +63,8 @@ func (c *Client) doAt(ctx context.Context, base, op, method, path string, query 
 		WroteRequest: func(info httptrace.WroteRequestInfo) { written.Store(info.Err == nil) },
 	})
 	u := base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
+	if query != "" {
+		u += "?" + query
 	}
 	var rd io.Reader
 	if body != nil {
@@ -173,6 +173,9 @@ func isConnectFailure(err error) bool {
 	var opErr *net.OpError
 	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
+
+// tokenQuery is the query string of a call that carries only the token.
+func tokenQuery(tok string) string { return "access_token=" + url.QueryEscape(tok) }
 
 func hostOf(raw string) string {
 	u, err := url.Parse(raw)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 )
 
 // MaxClientMsgID is the longest client_msg_id WeChat takes, in bytes.
@@ -54,7 +53,7 @@ func (c *Client) SendTemplateBody(ctx context.Context, body []byte) (int64, erro
 	err := c.withToken(ctx, func(tok string) error {
 		r.MsgID = 0
 		return c.do(ctx, "message/template/send", http.MethodPost, "/cgi-bin/message/template/send",
-			url.Values{"access_token": {tok}}, body, &r)
+			tokenQuery(tok), body, &r)
 	})
 	if err != nil {
 		return 0, err

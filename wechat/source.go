@@ -31,7 +31,7 @@ func (s *stableSource) FetchToken(ctx context.Context) (Token, error) {
 		return Token{}, err
 	}
 	var r tokenResponse
-	if err := s.c.do(ctx, op, http.MethodPost, "/cgi-bin/stable_token", nil, body, &r); err != nil {
+	if err := s.c.do(ctx, op, http.MethodPost, "/cgi-bin/stable_token", "", body, &r); err != nil {
 		return Token{}, err
 	}
 	return r.token(op, s.c.now())
@@ -49,7 +49,7 @@ func (s *classicSource) FetchToken(ctx context.Context) (Token, error) {
 	const op = "token"
 	q := url.Values{"grant_type": {"client_credential"}, "appid": {s.appID}, "secret": {s.secret}}
 	var r tokenResponse
-	if err := s.c.do(ctx, op, http.MethodGet, "/cgi-bin/token", q, nil, &r); err != nil {
+	if err := s.c.do(ctx, op, http.MethodGet, "/cgi-bin/token", q.Encode(), nil, &r); err != nil {
 		return Token{}, err
 	}
 	return r.token(op, s.c.now())

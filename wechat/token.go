@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,7 +34,8 @@ type TokenCache interface {
 
 // tokens is the one token every worker of a process shares. Refreshes are
 // single-flight: sem is a one-slot semaphore that waiters can abandon when
-// their context ends.
+// their context ends. Every send reads the token, so a fresh one is read
+// without the semaphore, from latest.
 type tokens struct {
 	src   TokenSource
 	cache TokenCache // may be nil
@@ -43,6 +45,7 @@ type tokens struct {
 
 	sem     chan struct{}
 	current Token // guarded by sem
+	latest  atomic.Pointer[Token]
 }
 
 func newTokens(src TokenSource, cache TokenCache, cacheKey string, seal *sealer, now func() time.Time) *tokens {
@@ -79,6 +82,9 @@ func (t *tokens) fresh(tok Token) bool {
 // Get returns a usable token, fetching one if the cached one is missing or
 // about to expire.
 func (t *tokens) Get(ctx context.Context) (string, error) {
+	if tok := t.latest.Load(); tok != nil && t.fresh(*tok) {
+		return tok.Value, nil
+	}
 	if err := t.lock(ctx); err != nil {
 		return "", err
 	}
@@ -108,7 +114,7 @@ func (t *tokens) Invalidate(ctx context.Context, failed string) (string, error) 
 // that is not the failed token, and fetches from the source otherwise.
 func (t *tokens) refreshLocked(ctx context.Context, failed string) (string, error) {
 	if tok, ok := t.loadCache(ctx); ok && tok.Value != failed && t.fresh(tok) {
-		t.current = tok
+		t.adopt(tok)
 		return tok.Value, nil
 	}
 	tok, err := t.src.FetchToken(ctx)
@@ -118,9 +124,15 @@ func (t *tokens) refreshLocked(ctx context.Context, failed string) (string, erro
 	if tok.Value == "" {
 		return "", errors.New("token source returned an empty token")
 	}
-	t.current = tok
+	t.adopt(tok)
 	t.storeCache(ctx, tok)
 	return tok.Value, nil
+}
+
+// adopt makes tok the current token; the caller holds sem.
+func (t *tokens) adopt(tok Token) {
+	t.current = tok
+	t.latest.Store(&tok)
 }
 
 // loadCache reads the shared token. A cache that fails or holds something
