@@ -1,9 +1,9 @@
 package wechat_test
 
 import (
-	"time"
-
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/megasend/megasend/wechat"
 	"github.com/megasend/megasend/wechat/wechattest"
@@ -48,5 +48,37 @@ func TestClient_ShortLivedTokenNotRefetchedEveryCall(t *testing.T) {
 	}
 	if n := srv.Stats().StableTokenCalls; n != 1 {
 		t.Errorf("stable_token called %d times for 20 calls within a 20s token's life, want 1", n)
+	}
+}
+
+// Once a rejected token has been replaced, every later send uses the new
+// one at once: no send may try the rejected token first (each would cost a
+// refused request), however fresh its expiry time says it is.
+func TestClient_ReplacedTokenNotReused(t *testing.T) {
+	srv := wechattest.NewServer(wechattest.Options{})
+	t.Cleanup(srv.Close)
+	c, err := wechat.New(wechat.Config{AppID: wechattest.DefaultAppID, AppSecret: wechattest.DefaultAppSecret, BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(i int) {
+		t.Helper()
+		if _, err := c.SendTemplate(t.Context(), orderPaid(openID(i), fmt.Sprintf("replaced/%d", i))); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	send(0)
+	srv.RevokeTokens()
+	for i := 1; i <= 5; i++ {
+		send(i)
+	}
+	st := srv.Stats()
+	var refused int64
+	for _, n := range st.Rejected {
+		refused += n
+	}
+	if refused != 1 || st.StableTokenCalls != 2 {
+		t.Errorf("after one revocation: %d refused sends, %d stable_token calls; want 1 and 2 (rejected: %v)",
+			refused, st.StableTokenCalls, st.Rejected)
 	}
 }
