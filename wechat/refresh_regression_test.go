@@ -55,12 +55,8 @@ func TestClient_ShortLivedTokenNotRefetchedEveryCall(t *testing.T) {
 // one at once: no send may try the rejected token first (each would cost a
 // refused request), however fresh its expiry time says it is.
 func TestClient_ReplacedTokenNotReused(t *testing.T) {
-	srv := wechattest.NewServer(wechattest.Options{})
-	t.Cleanup(srv.Close)
-	c, err := wechat.New(wechat.Config{AppID: wechattest.DefaultAppID, AppSecret: wechattest.DefaultAppSecret, BaseURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := mustServer(t, wechattest.Options{})
+	c := mustClient(t, srv.URL, wechat.Config{})
 	send := func(i int) {
 		t.Helper()
 		if _, err := c.SendTemplate(t.Context(), orderPaid(openID(i), fmt.Sprintf("replaced/%d", i))); err != nil {
