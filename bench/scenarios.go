@@ -84,7 +84,6 @@ func (b *bench) latencyRun(ctx context.Context, conc, n int, want float64) error
 	if err != nil {
 		return err
 	}
-	minRate := mr.rate
 	ideal := float64(conc) / 0.1
 	rate := float64(n) / sp.Seconds()
 	b.add(row{scenario: "latency",
@@ -92,7 +91,7 @@ func (b *bench) latencyRun(ctx context.Context, conc, n int, want float64) error
 		measured: fmt.Sprintf("**%s msgs/s = %.1f%%** of %s (send phase %s; whole process %s, %s msgs/s); "+
 			"the minimal client, same load: %s msgs/s = %.1f%%, megasend ÷ it = %.2f",
 			count(int(rate)), 100*rate/ideal, count(int(ideal)), secs(sp), secs(r.wall), count(int(float64(n)/r.wall.Seconds())),
-			count(int(minRate)), 100*minRate/ideal, rate/minRate),
+			count(int(mr.rate)), 100*mr.rate/ideal, rate/mr.rate),
 		target:  fmt.Sprintf("≥ %.0f%% of %s msgs/s", 100*want, count(int(ideal))),
 		verdict: b.verdict(rate >= want*ideal)})
 	return nil

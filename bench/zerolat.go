@@ -18,8 +18,9 @@ import (
 // pair. Every round's figure is printed beside the median.
 func (b *bench) zeroLatency(ctx context.Context, ceiling, e2e bool) error {
 	n, conc := b.sz.e2e, b.sz.conc
-	// The sandboxes' CPU is the same work in every run, so a process's CPU ÷
-	// its sandbox's cancels much of the machine's drift between runs.
+	// Every sandbox serves the same messages, so a process's CPU ÷ its
+	// sandbox's cancels much of the machine's drift between runs (not all:
+	// a sandbox kept less busy spends more per message).
 	var minRates, minCPUs, minOwn []float64
 	var runs []runResult
 	var own []float64

@@ -36,9 +36,7 @@ func TestAdvanceFrontier(t *testing.T) {
 				if line%7 == 0 {
 					state = StateFailed
 				}
-				if _, err := db.db.Exec(`INSERT INTO sends (batch_id, line, state, attempts) VALUES (?, ?, ?, 1)`, b.ID, line, state); err != nil {
-					t.Fatal(err)
-				}
+				mustTried(t, db, b.ID, line, state)
 			}
 			check := func(want int64) {
 				t.Helper()
@@ -185,5 +183,14 @@ func TestLedger_Frontier(t *testing.T) {
 	}
 	if f := frontier(); f != 11 {
 		t.Errorf("frontier %d with every line tried, want 11", f)
+	}
+}
+
+// mustTried gives a batch's line the sends row one attempt ending in state
+// leaves.
+func mustTried(tb testing.TB, d *DB, batchID, line int64, state string) {
+	tb.Helper()
+	if _, err := d.db.Exec(`INSERT INTO sends (batch_id, line, state, attempts) VALUES (?, ?, ?, 1)`, batchID, line, state); err != nil {
+		tb.Fatal(err)
 	}
 }

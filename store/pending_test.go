@@ -32,9 +32,7 @@ func TestDB_Pending(t *testing.T) {
 				if line%3 == 0 {
 					state = StateFailed
 				}
-				if _, err := db.db.Exec(`INSERT INTO sends (batch_id, line, state, attempts) VALUES (?, ?, ?, 1)`, b.ID, line, state); err != nil {
-					t.Fatal(err)
-				}
+				mustTried(t, db, b.ID, line, state)
 			}
 			// The same lines whether the walk starts at the first line or
 			// at the frontier, which every tried line before it moves.
