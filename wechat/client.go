@@ -108,7 +108,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Cache != nil {
 		seal = newSealer(material...)
 	}
-	c.tokens = newTokens(src, cfg.Cache, cacheKey(cfg), seal, cfg.Now)
+	c.tokens = newTokens(src, cfg.Cache, cacheKey(cfg), seal, cfg.Now, cfg.Log)
 	return c, nil
 }
 

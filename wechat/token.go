@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 )
@@ -42,14 +43,15 @@ type tokens struct {
 	seal  *sealer    // nil when cache is nil
 	key   string     // cache key
 	now   func() time.Time
+	log   *slog.Logger
 
 	sem     chan struct{}
 	current Token // guarded by sem
 	latest  atomic.Pointer[Token]
 }
 
-func newTokens(src TokenSource, cache TokenCache, cacheKey string, seal *sealer, now func() time.Time) *tokens {
-	return &tokens{src: src, cache: cache, key: cacheKey, seal: seal, now: now, sem: make(chan struct{}, 1)}
+func newTokens(src TokenSource, cache TokenCache, cacheKey string, seal *sealer, now func() time.Time, log *slog.Logger) *tokens {
+	return &tokens{src: src, cache: cache, key: cacheKey, seal: seal, now: now, log: log, sem: make(chan struct{}, 1)}
 }
 
 func (t *tokens) lock(ctx context.Context) error {
@@ -117,16 +119,53 @@ func (t *tokens) refreshLocked(ctx context.Context, failed string) (string, erro
 		t.adopt(tok)
 		return tok.Value, nil
 	}
-	tok, err := t.src.FetchToken(ctx)
+	tok, err := t.fetch(ctx)
 	if err != nil {
 		return "", err
-	}
-	if tok.Value == "" {
-		return "", errors.New("token source returned an empty token")
 	}
 	t.adopt(tok)
 	t.storeCache(ctx, tok)
 	return tok.Value, nil
+}
+
+// A token source may answer with a token that is about to expire: a
+// central token server that replaces its token only once it has run out
+// answers expires_in 0 in the token's last second, and so did the sandbox
+// with a short --token-ttl. Such a token is valid, so it is not an error;
+// it is one to replace soon. fetch asks again after shortTokenPause, at
+// most shortTokenFetches times in all (1.5 s of pauses: any token that had
+// under a second left has run out by the last ask, so a truthful source
+// hands out its successor), and then uses what it has.
+const (
+	shortTokenFetches = 4
+	shortTokenPause   = 500 * time.Millisecond
+)
+
+// fetch asks the source for a token, asking again while the answer is
+// about to expire (see shortTokenFetches). It fails only if the source
+// does, or if ctx ends during a pause.
+func (t *tokens) fetch(ctx context.Context) (Token, error) {
+	for n := 1; ; n++ {
+		tok, err := t.src.FetchToken(ctx)
+		if err != nil {
+			return Token{}, err
+		}
+		if tok.Value == "" {
+			return Token{}, errors.New("token source returned an empty token")
+		}
+		if t.fresh(tok) || n == shortTokenFetches {
+			return tok, nil
+		}
+		t.log.Debug("access token about to expire; asking for it again",
+			"expires_in", tok.ExpiresAt.Sub(tok.IssuedAt).Truncate(time.Second), "pause", shortTokenPause)
+		timer := time.NewTimer(shortTokenPause)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return Token{}, context.Cause(ctx)
+		}
+	}
 }
 
 // adopt makes tok the current token; the caller holds sem.
@@ -167,18 +206,27 @@ func (t *tokens) storeCache(ctx context.Context, tok Token) {
 }
 
 // tokenResponse is the body of /cgi-bin/token and /cgi-bin/stable_token.
+// ExpiresIn is a pointer so that an answer without it (malformed) differs
+// from expires_in 0 (a valid token in its last second).
 type tokenResponse struct {
 	status
 	AccessToken string `json:"access_token"`
-	ExpiresIn   int64  `json:"expires_in"`
+	ExpiresIn   *int64 `json:"expires_in"`
 }
 
+// token turns the answer into a Token issued at now. expires_in counts
+// whole seconds left, rounded down, so 0 is a token that still works for
+// under a second: it is returned, and tokens.fetch asks for a newer one.
+// A missing token, a missing expires_in or a negative one is malformed.
 func (r tokenResponse) token(op string, now time.Time) (Token, error) {
 	if r.Errcode != 0 {
 		return Token{}, apiError(op, r.Errcode, r.Errmsg)
 	}
-	if r.AccessToken == "" || r.ExpiresIn <= 0 {
-		return Token{}, &RequestError{Op: op, Err: fmt.Errorf("response without access_token or expires_in")}
+	switch {
+	case r.AccessToken == "" || r.ExpiresIn == nil:
+		return Token{}, &RequestError{Op: op, Err: errors.New("response without access_token or expires_in")}
+	case *r.ExpiresIn < 0:
+		return Token{}, &RequestError{Op: op, Err: fmt.Errorf("response with a negative expires_in (%d)", *r.ExpiresIn)}
 	}
-	return Token{Value: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+	return Token{Value: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(time.Duration(*r.ExpiresIn) * time.Second)}, nil
 }
