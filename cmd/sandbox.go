@@ -76,7 +76,7 @@ GET /sandbox/stats and POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/res
 			&cli.StringFlag{Name: flgSandboxDeliveries, Usage: "append one JSON line per delivered message to `FILE`", Destination: &o.deliveries},
 			&cli.StringFlag{Name: flgSandboxTemplateIDs, Usage: "also accept the template ids `ID,...` (any: every id)", Destination: &o.templateIDs},
 			&cli.IntFlag{Name: flgSandboxQuota, Value: 100000, Usage: "daily template/send quota `N`", Destination: &o.quota},
-			&cli.DurationFlag{Name: flgSandboxTokenTTL, Value: 7200 * time.Second, Usage: "access token lifetime `D`", Destination: &o.tokenTTL},
+			&cli.DurationFlag{Name: flgSandboxTokenTTL, Value: 7200 * time.Second, Usage: "access token lifetime `D` (1s or more)", Destination: &o.tokenTTL},
 			&cli.Float64Flag{Name: flgSandboxFailRate, Usage: "fraction `P` of sends answered -1 system error", Destination: &o.failRate},
 			&cli.StringFlag{Name: flgSandboxUnfollowed, Usage: "openids answered 43004, one per line in `FILE`", Destination: &o.unfollowed},
 			&cli.DurationFlag{Name: flgSandboxDedupWindow, Value: 10 * time.Minute, Usage: "client_msg_id dedup window `D` (0 disables)", Destination: &o.dedupWindow},
@@ -123,8 +123,10 @@ func (o sandboxOptions) simOptions() (wechattest.Options, error) {
 	if opts.DedupWindow, err = zeroMeansNone(o.dedupWindow, flgSandboxDedupWindow); err != nil {
 		return opts, err
 	}
-	if o.tokenTTL <= 0 {
-		return opts, usageErrorf("--%s: want a positive duration, got %v", flgSandboxTokenTTL, o.tokenTTL)
+	// WeChat's expires_in counts whole seconds: a shorter lifetime would be
+	// answered as expires_in 0.
+	if o.tokenTTL < time.Second {
+		return opts, usageErrorf("--%s: want 1s or more (expires_in counts whole seconds), got %v", flgSandboxTokenTTL, o.tokenTTL)
 	}
 	opts.TokenTTL = o.tokenTTL
 	if o.failRate < 0 || o.failRate > 1 {

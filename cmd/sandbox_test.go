@@ -92,6 +92,12 @@ func TestSandboxOptions_SimOptions(t *testing.T) {
 		{name: "NegativeQuota", edit: func(o *sandboxOptions) { o.quota = -1 }, wantErr: "--quota"},
 		{name: "FailRateAboveOne", edit: func(o *sandboxOptions) { o.failRate = 1.5 }, wantErr: "--fail-rate"},
 		{name: "ZeroTokenTTL", edit: func(o *sandboxOptions) { o.tokenTTL = 0 }, wantErr: "--token-ttl"},
+		{name: "SubSecondTokenTTL", edit: func(o *sandboxOptions) { o.tokenTTL = 500 * time.Millisecond }, wantErr: "want 1s or more"},
+		{name: "OneSecondTokenTTL", edit: func(o *sandboxOptions) { o.tokenTTL = time.Second }, check: func(t *testing.T, o wechattest.Options) {
+			if o.TokenTTL != time.Second {
+				t.Errorf("TokenTTL = %v, want 1s", o.TokenTTL)
+			}
+		}},
 		{name: "EmptyAppID", edit: func(o *sandboxOptions) { o.appID = "" }, wantErr: "--app-id"},
 		{name: "MissingUnfollowed", edit: func(o *sandboxOptions) { o.unfollowed = filepath.Join(dir, "nope") }, wantErr: "--unfollowed"},
 		{name: "BadUnfollowed", edit: func(o *sandboxOptions) { o.unfollowed = bad }, wantErr: "line 2"},

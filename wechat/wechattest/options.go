@@ -17,6 +17,7 @@ const DefaultAppSecret = "sandbox-secret-not-for-production"
 // Defaults applied by New to zero Options fields.
 const (
 	defaultTokenTTL    = 7200 * time.Second
+	minTokenTTL        = time.Second
 	defaultTokenGrace  = 5 * time.Minute
 	defaultDedupWindow = 10 * time.Minute
 	defaultQuota       = 100000
@@ -32,6 +33,8 @@ type Options struct {
 	AppID, AppSecret string
 
 	// TokenTTL is the lifetime of every access token; zero means 7200 s.
+	// WeChat counts expires_in in whole seconds, so a TokenTTL under a
+	// second is raised to one second.
 	TokenTTL time.Duration
 	// TokenGrace is how long a classic token keeps working after the next
 	// /cgi-bin/token call superseded it; zero means 5 minutes, negative means
@@ -84,8 +87,11 @@ func (o Options) withDefaults() Options {
 	if o.AppSecret == "" {
 		o.AppSecret = DefaultAppSecret
 	}
-	if o.TokenTTL <= 0 {
+	switch {
+	case o.TokenTTL <= 0:
 		o.TokenTTL = defaultTokenTTL
+	case o.TokenTTL < minTokenTTL:
+		o.TokenTTL = minTokenTTL
 	}
 	o.TokenGrace = orDefault(o.TokenGrace, defaultTokenGrace)
 	o.DedupWindow = orDefault(o.DedupWindow, defaultDedupWindow)

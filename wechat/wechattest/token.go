@@ -7,6 +7,10 @@ package wechattest
 //   - /cgi-bin/stable_token hands out the same token while it has more than
 //     TokenTTL/24 left (5 minutes of 7200 s), with the remaining expires_in;
 //     past that it mints a fresh one and the old one lives to its expiry.
+//     So, as at WeChat, no answer carries a token about to run out: every
+//     expires_in is at least the margin, and at least 1, since it counts
+//     whole seconds (rounded down) and a short TokenTTL's margin is under
+//     one.
 //     force_refresh=true invalidates the current stable token at once and
 //     mints a new one: at most 20 a day, and a force within 30 s of the last
 //     one returns the current token unchanged.
@@ -211,9 +215,13 @@ func (s *Sim) serveStableToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // earlyRefresh is how long before expiry the platform replaces a stable
-// token: 5 minutes of a 7200 s lifetime, scaled for shorter test lifetimes.
+// token: 5 minutes of a 7200 s lifetime, scaled for shorter test lifetimes,
+// and never under a second. WeChat answers no token with under 300 s left;
+// with a margin under a second, a token with 0.9 s left would go out as
+// expires_in 0, which clients rightly take for a token that is gone (issue
+// 20, item 6). At a TokenTTL of one second every call mints a token.
 func (s *Sim) earlyRefresh() time.Duration {
-	return s.opts.TokenTTL / 24
+	return max(s.opts.TokenTTL/24, time.Second)
 }
 
 // mintLocked issues a new token valid for TokenTTL from now.

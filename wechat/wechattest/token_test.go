@@ -243,3 +243,57 @@ func TestSend_TokenErrors(t *testing.T) {
 		})
 	}
 }
+
+// No stable_token answer carries a token about to run out: WeChat's never
+// has under 300 s left, and the simulator's never under its scaled margin or
+// under one whole second, since expires_in is rounded down. Each answer's
+// promise holds: the token works for expires_in seconds more. With
+// --token-ttl 1s the sandbox used to answer expires_in 0 for most of each
+// second (issue 20, item 6).
+func TestStableToken_NeverAboutToExpire(t *testing.T) {
+	tests := []struct {
+		ttl, step time.Duration
+	}{
+		{ttl: 300 * time.Millisecond, step: 10 * time.Millisecond}, // raised to 1 s
+		{ttl: time.Second, step: 10 * time.Millisecond},
+		{ttl: 1500 * time.Millisecond, step: 10 * time.Millisecond},
+		{ttl: 3 * time.Second, step: 10 * time.Millisecond},
+		{ttl: 20 * time.Second, step: 100 * time.Millisecond},
+		{ttl: 240 * time.Second, step: time.Second},
+		{ttl: 7200 * time.Second, step: 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ttl.String(), func(t *testing.T) {
+			clock := newFakeClock()
+			srv := mustServer(t, Options{Now: clock.Now, TokenTTL: tt.ttl})
+			minLeft := int64(max(tt.ttl/24, time.Second) / time.Second)
+			tokens := map[string]bool{}
+			for i := 0; time.Duration(i)*tt.step < 3*max(tt.ttl, time.Second); i++ {
+				r := stableToken(t, srv, false)
+				tokens[r.AccessToken] = true
+				if r.ExpiresIn < minLeft {
+					t.Fatalf("after %v: expires_in %d, want at least %d", time.Duration(i)*tt.step, r.ExpiresIn, minLeft)
+				}
+				srv.mu.Lock()
+				expires := srv.tokens[r.AccessToken].expires
+				srv.mu.Unlock()
+				if promised := clock.Now().Add(time.Duration(r.ExpiresIn) * time.Second); expires.Before(promised) {
+					t.Fatalf("after %v: expires_in %d, but the token runs out %v earlier",
+						time.Duration(i)*tt.step, r.ExpiresIn, promised.Sub(expires))
+				}
+				clock.Advance(tt.step)
+			}
+			if len(tokens) < 3 {
+				t.Errorf("%d tokens over three lifetimes, want at least 3", len(tokens))
+			}
+		})
+	}
+
+	// The classic endpoint hands out a whole lifetime, so at least 1 s.
+	t.Run("Classic", func(t *testing.T) {
+		srv := mustServer(t, Options{TokenTTL: 300 * time.Millisecond})
+		if r := classicToken(t, srv); r.ExpiresIn != 1 {
+			t.Errorf("expires_in %d with a 300ms TokenTTL, want 1", r.ExpiresIn)
+		}
+	})
+}
