@@ -54,6 +54,38 @@ func TestFaultTokenRevoked(t *testing.T) {
 		st.Rejected[40001], st.StableTokenCalls+st.TokenCalls, r.took.Round(time.Millisecond))
 }
 
+// TestFaultTokenTTL1s sends 3,000 (MEGASEND_TOKEN_TTL_N) through a
+// `megasend sandbox` process whose tokens live one second, with 10–30 ms
+// of latency so that the run outlives several tokens: each is replaced
+// ahead of expiry or after a 42001, and nothing fails. Issue 20, item 6:
+// the sandbox answered stable_token with expires_in 0 for a token in its
+// last second, which the client took for a malformed answer, and the
+// campaign exited 1 at preflight. The test fetches a token just before the
+// run, as another holder of the account's token would, so that the
+// preflight comes inside that token's (only) second.
+func TestFaultTokenTTL1s(t *testing.T) {
+	fc := newFaultCaseN(t, 112, envInt(t, "MEGASEND_TOKEN_TTL_N", 3000))
+	sp := startSandbox(t, fc.bin, "--token-ttl", "1s", "--latency", "10ms-30ms")
+	resp, err := http.Post(sp.url+"/cgi-bin/stable_token", "application/json", strings.NewReader(
+		`{"grant_type":"client_credential","appid":"`+wechattest.DefaultAppID+`","secret":"`+wechattest.DefaultAppSecret+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := fc.run(t, sp.url, campaignArgs(fc.users, "ttl1s")...)
+	wantExit(t, r, 0, "1-second tokens")
+	deliveries := sp.deliveryList(t)
+	wantCounts(t, checkLedger(t, fc.db, "ttl1s", deliveries), map[string]int{"sent": fc.n})
+	fc.everyoneOnce(t, deliveries)
+	var st wechattest.Stats
+	sp.getJSON(t, "/sandbox/stats", &st)
+	if st.StableTokenCalls < 3 {
+		t.Errorf("%d stable_token calls in a %v run of 1-second tokens: the tokens were not replaced", st.StableTokenCalls, r.took)
+	}
+	figures(t, fc, "ttl1s", deliveries, "%d stable_token calls, %d sends answered 42001, exit 0 in %v",
+		st.StableTokenCalls, st.Rejected[42001], r.took.Round(time.Millisecond))
+}
+
 // TestFaultSystemErrors answers -1 "system error" to 20% of sends (drawn
 // at random, at most 4 times for one recipient so that 5 attempts
 // suffice), and -1 to every attempt for one recipient: that one ends
