@@ -30,7 +30,8 @@
 //	GET  /cgi-bin/tags/get                            tag list
 //	GET  /sandbox/stats, /sandbox/deliveries          inspection (not WeChat)
 //	POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/reset,
-//	     /sandbox/quota?n=N, /sandbox/fail?code=N&n=K  fault control (not WeChat)
+//	     /sandbox/quota?n=N, /sandbox/fail?code=N&n=K,
+//	     /sandbox/fail/clear                          fault control (not WeChat)
 //
 // Any other path answers errcode 48001 "api unauthorized", which is what
 // WeChat says for an API the account may not call; a 404 would never come

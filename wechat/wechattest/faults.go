@@ -107,6 +107,28 @@ func (s *Sim) queue(n int, f Fault) {
 	s.faults = append(s.faults, queuedFault{fault: f, left: n})
 }
 
+// ClearFaults drops every fault the queued knobs (FailNext, FailHTTP,
+// HTMLNext, DropNext, StallNext) still hold, and returns how many sends they
+// would have applied to. A script ends a burst early this way; ResetQuota
+// leaves faults alone. The hook, FailRate and RevokeAt have knobs of their
+// own (SetHook(nil), SetFailRate(0)) and are not touched.
+func (s *Sim) ClearFaults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.queuedLocked()
+	s.faults = nil
+	return n
+}
+
+// queuedLocked counts the sends the queued faults still apply to.
+func (s *Sim) queuedLocked() int {
+	n := 0
+	for _, q := range s.faults {
+		n += q.left
+	}
+	return n
+}
+
 // SetFailRate sets the fraction p (0 to 1) of valid template sends answered
 // errcode -1 "system error" and not delivered.
 func (s *Sim) SetFailRate(p float64) {

@@ -280,3 +280,58 @@ func TestSim_Latency(t *testing.T) {
 		}
 	})
 }
+
+// ClearFaults drops what the queued knobs still hold, and only that: the
+// fail rate stays. Issue 20, item 9: nothing could end a burst queued with
+// POST /sandbox/fail, and /sandbox/quota/reset left it in place.
+func TestSim_ClearFaults(t *testing.T) {
+	t.Run("Knobs", func(t *testing.T) {
+		srv := mustServer(t, Options{})
+		tok := mustToken(t, srv)
+		srv.FailNext(3, -1)
+		srv.FailHTTP(2, 502)
+		srv.DropNext(1)
+		srv.StallNext(1, time.Hour)
+		wantError(t, send(t, srv, tok, msg(t, openID1, "c-1", nil)), -1)
+		if n := srv.Stats().QueuedFaults; n != 6 {
+			t.Errorf("QueuedFaults = %d, want 6", n)
+		}
+		if n := srv.ClearFaults(); n != 6 {
+			t.Errorf("ClearFaults = %d, want 6", n)
+		}
+		wantOK(t, send(t, srv, tok, msg(t, openID1, "c-2", nil)))
+		if n := srv.ClearFaults(); n != 0 {
+			t.Errorf("ClearFaults again = %d, want 0", n)
+		}
+		srv.SetFailRate(1)
+		srv.FailNext(1, 45011)
+		srv.ClearFaults()
+		wantError(t, send(t, srv, tok, msg(t, openID1, "c-3", nil)), -1) // the fail rate, not 45011
+	})
+
+	t.Run("ControlEndpoint", func(t *testing.T) {
+		srv := mustServer(t, Options{})
+		tok := mustToken(t, srv)
+		ctl := func(path string) reply {
+			t.Helper()
+			r := do(t, srv.Client(), "POST", srv.URL+path, "")
+			if r.Status != http.StatusOK || r.Errcode != 0 || r.Errmsg != "ok" {
+				t.Fatalf("POST %s: %d %s", path, r.Status, r.Body)
+			}
+			return r
+		}
+		ctl("/sandbox/fail?code=-1&n=300")
+		ctl("/sandbox/quota/reset")
+		wantError(t, send(t, srv, tok, msg(t, openID1, "c-1", nil)), -1)
+		if n := srv.Stats().QueuedFaults; n != 299 {
+			t.Fatalf("QueuedFaults after quota/reset = %d, want 299", n)
+		}
+		if r := ctl("/sandbox/fail/clear"); !strings.Contains(r.Body, `"cleared":299`) {
+			t.Errorf("fail/clear answered %s, want cleared 299", r.Body)
+		}
+		wantOK(t, send(t, srv, tok, msg(t, openID1, "c-2", nil)))
+		if r := do(t, srv.Client(), "GET", srv.URL+"/sandbox/fail/clear", ""); r.Status != http.StatusMethodNotAllowed {
+			t.Errorf("GET /sandbox/fail/clear: %d, want 405", r.Status)
+		}
+	})
+}

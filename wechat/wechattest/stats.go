@@ -35,6 +35,9 @@ type Stats struct {
 	// Quota and QuotaUsed are today's template/send limit and usage.
 	Quota     int `json:"quota"`
 	QuotaUsed int `json:"quota_used"`
+	// QueuedFaults is how many sends the queued faults (FailNext and the
+	// like, POST /sandbox/fail) still apply to.
+	QueuedFaults int `json:"queued_faults"`
 	// Calls counts requests by URL path, every API path included.
 	Calls map[string]int64 `json:"calls"`
 	// DeliveryWriteErrors counts lines Options.Deliveries failed to take.
@@ -50,7 +53,16 @@ func (s *Sim) Stats() Stats {
 	st.Rejected = maps.Clone(s.stats.Rejected)
 	st.Calls = maps.Clone(s.stats.Calls)
 	st.Quota, st.QuotaUsed = s.quota, s.quotaUsed
+	st.QueuedFaults = s.queuedLocked()
 	return st
+}
+
+// controlOK is a control endpoint's success answer. Cleared is set by
+// /sandbox/fail/clear only: the sends the dropped faults would have hit.
+type controlOK struct {
+	Errcode int    `json:"errcode"`
+	Errmsg  string `json:"errmsg"`
+	Cleared *int   `json:"cleared,omitempty"`
 }
 
 // serveControl answers the /sandbox/ endpoints, which let scripts and other
@@ -88,28 +100,35 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		case !post:
 			http.Error(w, "use POST", http.StatusMethodNotAllowed)
 		default:
-			if err := act(); err != nil {
+			answer := controlOK{Errmsg: "ok"}
+			if err := act(&answer); err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
-			writeOK(w)
+			writeJSON(w, answer)
 		}
 	}
 }
 
 // controlAction returns the action a POST to r's path performs, or nil for
-// an unknown path.
-func (s *Sim) controlAction(r *http.Request) func() error {
+// an unknown path. The action may add to the success answer.
+func (s *Sim) controlAction(r *http.Request) func(*controlOK) error {
 	q := r.URL.Query()
 	switch r.URL.Path {
 	case "/sandbox/revoke":
-		return func() error { s.RevokeTokens(); return nil }
+		return func(*controlOK) error { s.RevokeTokens(); return nil }
 	case "/sandbox/expire":
-		return func() error { s.ExpireTokens(); return nil }
+		return func(*controlOK) error { s.ExpireTokens(); return nil }
 	case "/sandbox/quota/reset":
-		return func() error { s.ResetQuota(); return nil }
+		return func(*controlOK) error { s.ResetQuota(); return nil }
+	case "/sandbox/fail/clear":
+		return func(a *controlOK) error {
+			n := s.ClearFaults()
+			a.Cleared = &n
+			return nil
+		}
 	case "/sandbox/quota":
-		return func() error {
+		return func(*controlOK) error {
 			n, err := intParam(q.Get("n"), -1)
 			if err != nil || n < 0 {
 				return errBadParam("n", q.Get("n"))
@@ -120,7 +139,7 @@ func (s *Sim) controlAction(r *http.Request) func() error {
 	case "/sandbox/fail":
 		// code=N answers errcode N; status=N answers HTTP status N instead;
 		// n=K applies to the next K sends (default 1).
-		return func() error {
+		return func(*controlOK) error {
 			n, err := intParam(q.Get("n"), 1)
 			if err != nil || n < 1 {
 				return errBadParam("n", q.Get("n"))

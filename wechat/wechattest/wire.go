@@ -71,11 +71,6 @@ func (s *Sim) writeErrorMsg(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, apiError{Errcode: code, Errmsg: msg + " rid: " + s.rid()})
 }
 
-// writeOK answers an action endpoint's success.
-func writeOK(w http.ResponseWriter) {
-	writeJSON(w, apiError{Errcode: 0, Errmsg: "ok"})
-}
-
 // rid returns a request id in WeChat's current shape, 3 groups of 8 hex
 // digits; like the real ones, the first group is the Unix time.
 func (s *Sim) rid() string {
