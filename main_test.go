@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,12 +102,13 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("MEGASEND_APP_SECRET", wechattest.DefaultAppSecret)
 }
 
-// cmdWeChat drives the sandbox's fault knobs:
+// cmdWeChat drives the sandbox's fault knobs, or POSTs to one of its
+// control endpoints as a user's script would, printing the answer:
 //
-//	wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N
+//	wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N | post PATH
 func cmdWeChat(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N")
+		ts.Fatalf("usage: wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N | post PATH")
 	}
 	s := sim(ts)
 	num := func(i int) int {
@@ -129,6 +132,19 @@ func cmdWeChat(ts *testscript.TestScript, neg bool, args []string) {
 		s.ResetQuota()
 	case "drop":
 		s.DropNext(num(1))
+	case "post":
+		if len(args) != 2 {
+			ts.Fatalf("usage: wechat post PATH")
+		}
+		resp, err := http.Post(s.URL+args[1], "", nil)
+		ts.Check(err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		ts.Check(err)
+		if resp.StatusCode != http.StatusOK {
+			ts.Fatalf("POST %s: %s %s", args[1], resp.Status, body)
+		}
+		ts.Stdout().Write(body)
 	default:
 		ts.Fatalf("wechat: unknown action %q", args[0])
 	}

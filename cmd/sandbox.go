@@ -67,7 +67,8 @@ func (a *app) sandboxCommand() *cli.Command {
 Prints "url: ...", "app_id: ..." and "app_secret: ..." on stdout, one per line,
 then serves until interrupted. Point api_base (or MEGASEND_API_BASE) at the url.
 GET /sandbox/stats and POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/reset,
-/sandbox/fail?code=N&n=K drive it from scripts.`,
+/sandbox/quota?n=N, /sandbox/fail?code=N&n=K (or status=5xx) drive it from scripts;
+POST /sandbox/fail/clear drops the faults still queued (quota/reset leaves them).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgSandboxAddr, Value: "127.0.0.1:8080", Usage: "listen on `HOST:PORT` (port 0 picks one)", Destination: &o.addr},
 			&cli.StringFlag{Name: flgSandboxAppID, Value: wechattest.DefaultAppID, Usage: "the `APPID` the sandbox accepts", Destination: &o.appID},
