@@ -9,7 +9,6 @@ const (
 	codeInvalidGrantType  = 40002
 	codeInvalidOpenID     = 40003
 	codeInvalidAppID      = 40013
-	codeInvalidToken      = 40014
 	codeTemplateIDSize    = 40036
 	codeInvalidTemplate   = 40037
 	codeInvalidSecret     = 40125

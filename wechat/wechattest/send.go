@@ -3,7 +3,7 @@ package wechattest
 // POST /cgi-bin/message/template/send. Checks run in this order, and the
 // first failure answers:
 //
-//	token          41001 missing, 40014 unknown, 40001 superseded/revoked, 42001 expired
+//	token          41001 missing, 40001 unknown/superseded/revoked, 42001 expired
 //	method         43002 unless POST
 //	body           44002 empty, 45002 over 1 MiB, 47001 not a JSON object or wrong field types,
 //	               45067 client_msg_id over 64 bytes

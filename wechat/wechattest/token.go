@@ -254,7 +254,10 @@ func (s *Sim) tokenCodeLocked(v string, now time.Time) int {
 	t, ok := s.tokens[v]
 	switch {
 	case !ok:
-		return codeInvalidToken
+		// WeChat answers a token it never issued with 40001, as it does a
+		// superseded one; 40014 is seen for tokens of another kind (another
+		// product's), which the simulator does not issue.
+		return codeInvalidCredential
 	case t.revoked:
 		return codeInvalidCredential
 	case !now.Before(t.expires):

@@ -228,6 +228,9 @@ func TestSim_RevokeAt(t *testing.T) {
 	wantOK(t, send(t, srv, tok, msg(t, openID1, "", nil)))
 }
 
+// A token WeChat never issued gets 40001, as a superseded one does
+// (PRODUCT.md, sandbox fidelity: the simulator used to answer 40014, which
+// WeChat keeps for tokens of another kind).
 func TestSend_TokenErrors(t *testing.T) {
 	srv := mustServer(t, Options{})
 	tests := []struct {
@@ -235,7 +238,8 @@ func TestSend_TokenErrors(t *testing.T) {
 		want        int
 	}{
 		{"Missing", "", 41001},
-		{"Unknown", "86_not-a-token", 40014},
+		{"Unknown", "86_not-a-token", 40001},
+		{"Garbage", "garbage", 40001},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -192,7 +192,7 @@ func TestDataEndpoints_NeedToken(t *testing.T) {
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {
 			wantError(t, do(t, srv.Client(), "GET", srv.URL+p, ""), 41001)
-			wantError(t, do(t, srv.Client(), "GET", srv.URL+p+"?access_token=nope", ""), 40014)
+			wantError(t, do(t, srv.Client(), "GET", srv.URL+p+"?access_token=nope", ""), 40001)
 		})
 	}
 }
