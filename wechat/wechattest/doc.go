@@ -33,9 +33,11 @@
 //	     /sandbox/quota?n=N, /sandbox/fail?code=N&n=K,
 //	     /sandbox/fail/clear                          fault control (not WeChat)
 //
-// Any other path answers errcode 48001 "api unauthorized", which is what
-// WeChat says for an API the account may not call; a 404 would never come
-// from the real platform, so a client must not learn to expect one.
+// Any other path has its access_token checked first, as WeChat checks every
+// API's (41001, 40001, 42001), and then answers HTTP 501 with errcode 501
+// and an errmsg beginning "not simulated". That answer is deliberately not
+// WeChat's: WeChat's 48001 "api unauthorized" would send a user looking for
+// a permission problem their account does not have.
 //
 // Daily counters (template quota, token fetches, forced refreshes) roll over
 // at midnight China Standard Time (UTC+8), when WeChat's do.

@@ -25,7 +25,6 @@ const (
 	codeInvalidTag        = 45159
 	codeDataFormat        = 47001
 	codeArgumentInvalid   = 47003
-	codeAPIUnauthorized   = 48001
 	codeCGIPathNotFound   = 76021
 )
 

@@ -101,8 +101,10 @@ func New(opts Options) *Sim {
 	return s
 }
 
-// ServeHTTP answers one request as WeChat would. Unknown paths answer
-// errcode 48001; /sandbox/ paths are the simulator's own control endpoints.
+// ServeHTTP answers one request as WeChat would. A path the simulator does
+// not serve has its access_token checked, as every API's is, and then
+// answers "not simulated" (HTTP 501, see writeNotSimulated); /sandbox/ paths
+// are the simulator's own control endpoints.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/sandbox/") {
@@ -134,7 +136,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/cgi-bin/tags/get":
 		s.serveTagsGet(w, r)
 	default:
-		s.writeError(w, codeAPIUnauthorized)
+		if s.authorize(w, r) {
+			writeNotSimulated(w, r.Method+" "+path)
+		}
 	}
 }
 

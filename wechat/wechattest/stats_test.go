@@ -54,14 +54,34 @@ func TestQuotaGet(t *testing.T) {
 	}
 }
 
+// A path the simulator does not serve checks the token first, as every
+// WeChat API does, and then answers in a way nobody can take for WeChat's:
+// HTTP 501 and "not simulated", not 48001 "api unauthorized", which sent
+// users looking for a permission problem (PRODUCT.md, sandbox fidelity).
 func TestUnknownPath(t *testing.T) {
 	srv := mustServer(t, Options{})
-	for _, p := range []string{"/", "/cgi-bin/message/custom/send", "/cgi-bin/token/extra"} {
+	tok := mustToken(t, srv)
+	for _, p := range []string{"/", "/cgi-bin/message/custom/send", "/cgi-bin/user/info", "/cgi-bin/token/extra"} {
 		t.Run(p, func(t *testing.T) {
-			r := do(t, srv.Client(), "GET", srv.URL+p, "")
-			wantError(t, r, 48001)
-			if !strings.HasPrefix(r.Errmsg, "api unauthorized rid: ") {
-				t.Errorf("errmsg %q", r.Errmsg)
+			wantError(t, do(t, srv.Client(), "GET", srv.URL+p, ""), 41001)
+			wantError(t, do(t, srv.Client(), "GET", srv.URL+p+"?access_token=garbage", ""), 40001)
+
+			r := do(t, srv.Client(), "POST", srv.URL+p+"?access_token="+tok, `{"touser":"`+openID1+`"}`)
+			if r.Status != http.StatusNotImplemented || r.Errcode != 501 {
+				t.Fatalf("HTTP %d errcode %d, want HTTP 501 errcode 501: %s", r.Status, r.Errcode, r.Body)
+			}
+			for _, want := range []string{"not simulated", "POST " + p, "not WeChat's"} {
+				if !strings.Contains(r.Errmsg, want) {
+					t.Errorf("errmsg %q lacks %q", r.Errmsg, want)
+				}
+			}
+			for _, weChatLike := range []string{"rid:", "api unauthorized", tok} {
+				if strings.Contains(r.Body, weChatLike) {
+					t.Errorf("answer %s holds %.20q", r.Body, weChatLike)
+				}
+			}
+			if r.ContentType == contentType {
+				t.Errorf("Content-Type %q is WeChat's", r.ContentType)
 			}
 		})
 	}

@@ -29,6 +29,31 @@ type apiError struct {
 // writeJSON answers HTTP 200 with v encoded the way WeChat does: raw UTF-8,
 // no HTML escaping of & < >.
 func writeJSON(w http.ResponseWriter, v any) {
+	writeJSONAs(w, http.StatusOK, contentType, v)
+}
+
+// codeNotSimulated is the errcode of writeNotSimulated's answer: the HTTP
+// status it goes with, and no code of WeChat's.
+const codeNotSimulated = 501
+
+// writeNotSimulated answers a request the simulator cannot answer as WeChat
+// would, because it does not model what was asked (what). WeChat's own word
+// for an API the account may not call, 48001 "api unauthorized", reads as a
+// permission problem, so the answer is one no client can take for WeChat's:
+// HTTP 501, which WeChat never sends, an ordinary JSON content type, an
+// errcode outside WeChat's codes (so that a client reading only the body
+// still sees an error) and an errmsg that says where it comes from, without
+// a rid.
+func writeNotSimulated(w http.ResponseWriter, what string) {
+	writeJSONAs(w, http.StatusNotImplemented, "application/json; charset=utf-8", apiError{
+		Errcode: codeNotSimulated,
+		Errmsg:  "not simulated: the megasend sandbox does not model " + what + "; this answer is not WeChat's",
+	})
+}
+
+// writeJSONAs answers status with v, encoded as writeJSON does, under the
+// content type ct.
+func writeJSONAs(w http.ResponseWriter, status int, ct string, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -37,9 +62,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 		// them is a bug in this package.
 		panic(fmt.Sprintf("wechattest: encode response: %v", err))
 	}
-	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	w.Write(buf.Bytes()) // the client may be gone; nothing to do about it
 }
 
