@@ -35,7 +35,8 @@ type Sim struct {
 	stableCur     *token // the stable token normal mode hands out
 	lastForce     time.Time
 
-	day              string // CST date the daily counters belong to
+	day              string         // CST date the daily counters belong to
+	callsToday       map[string]int // requests by path, for quota/get
 	tokenCallsToday  int
 	stableCallsToday int
 	forcesToday      int
@@ -71,6 +72,7 @@ func New(opts Options) *Sim {
 		closed:     make(chan struct{}),
 		rng:        rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
 		tokens:     make(map[string]*token),
+		callsToday: make(map[string]int),
 		quota:      opts.Quota,
 		latencyMin: opts.Latency,
 		latencyMax: opts.LatencyMax,
@@ -113,6 +115,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.stats.Calls[path]++
+	s.nowLocked()
+	s.callsToday[path]++
 	delay := s.latencyLocked()
 	s.mu.Unlock()
 	if !s.wait(r.Context(), delay) {
@@ -173,6 +177,7 @@ func (s *Sim) nowLocked() time.Time {
 	now := s.opts.Now()
 	if d := chinaDay(now); d != s.day {
 		s.day = d
+		clear(s.callsToday)
 		s.tokenCallsToday = 0
 		s.stableCallsToday = 0
 		s.forcesToday = 0

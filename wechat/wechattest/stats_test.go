@@ -15,6 +15,9 @@ func TestQuotaGet(t *testing.T) {
 		wantOK(t, send(t, srv, tok, msg(t, openID1, "", nil)))
 	}
 	classicToken(t, srv)
+	for range 2 {
+		do(t, srv.Client(), "GET", srv.URL+"/cgi-bin/user/get?access_token="+tok, "")
+	}
 
 	tests := []struct {
 		name, body        string
@@ -23,13 +26,29 @@ func TestQuotaGet(t *testing.T) {
 	}{
 		{"TemplateSend", `{"cgi_path":"/cgi-bin/message/template/send"}`, 0, 10, 3, 7},
 		{"Token", `{"cgi_path":"/cgi-bin/token"}`, 0, 2000, 1, 1999},
+		{"StableToken", `{"cgi_path":"/cgi-bin/stable_token"}`, 0, 500000, 1, 499999},
+		// Every API WeChat documents a daily limit for is known, served or
+		// not: custom/send used to answer 76021 (PRODUCT.md, sandbox fidelity).
+		{"CustomSend", `{"cgi_path":"/cgi-bin/message/custom/send"}`, 0, 500000, 0, 500000},
+		{"UserGet", `{"cgi_path":"/cgi-bin/user/get"}`, 0, 500, 2, 498},
+		{"UserInfo", `{"cgi_path":"/cgi-bin/user/info"}`, 0, 5000000, 0, 5000000},
 		{"UnknownPath", `{"cgi_path":"/cgi-bin/nope"}`, 76021, 0, 0, 0},
 		{"NoPath", `{}`, 76021, 0, 0, 0},
 		{"Empty", ``, 44002, 0, 0, 0},
+		// WeChat knows these but documents no limit: the simulator says it
+		// cannot answer, rather than "cgi_path not found".
+		{"TagsGet", `{"cgi_path":"/cgi-bin/tags/get"}`, codeNotSimulated, 0, 0, 0},
+		{"SubscribeSend", `{"cgi_path":"/cgi-bin/message/subscribe/bizsend"}`, codeNotSimulated, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := post(t, srv, "/cgi-bin/openapi/quota/get", tok, tt.body)
+			if tt.want == codeNotSimulated {
+				if r.Status != http.StatusNotImplemented || r.Errcode != codeNotSimulated || !strings.Contains(r.Errmsg, "not simulated") {
+					t.Errorf("HTTP %d: %s; want a 501 'not simulated'", r.Status, r.Body)
+				}
+				return
+			}
 			if tt.want != 0 {
 				wantError(t, r, tt.want)
 				return
