@@ -5,7 +5,8 @@ package wechattest
 //
 //	token          41001 missing, 40001 unknown/superseded/revoked, 42001 expired
 //	method         43002 unless POST
-//	body           44002 empty, 45002 over 1 MiB, 47001 not a JSON object or wrong field types,
+//	body           44002 empty, 45002 over 1 MiB, 47001 not a JSON object or wrong field types
+//	               (but "miniprogram":[], which PHP clients send, is taken as absent),
 //	               45067 client_msg_id over 64 bytes
 //	template_id    40036 empty, 40037 not registered
 //	touser         40003 unless 28 characters of [A-Za-z0-9_-]
@@ -64,12 +65,35 @@ type DataValue struct {
 // sendWire is the request body, decoded independently of the wechat client
 // package so that the simulator cross-checks what the client encodes.
 type sendWire struct {
-	ToUser      string          `json:"touser"`
-	TemplateID  string          `json:"template_id"`
-	URL         string          `json:"url"`
-	MiniProgram *MiniProgram    `json:"miniprogram"`
-	ClientMsgID string          `json:"client_msg_id"`
-	Data        json.RawMessage `json:"data"`
+	ToUser      string           `json:"touser"`
+	TemplateID  string           `json:"template_id"`
+	URL         string           `json:"url"`
+	MiniProgram miniProgramField `json:"miniprogram"`
+	ClientMsgID string           `json:"client_msg_id"`
+	Data        json.RawMessage  `json:"data"`
+}
+
+// miniProgramField decodes the miniprogram member: an object, null, or an
+// empty array. PHP's json_encode writes an empty array as [], so PHP clients
+// that leave the jump unset send "miniprogram":[], and WeChat takes it as
+// absent; anything else that is not an object is 47001.
+type miniProgramField struct{ mp *MiniProgram }
+
+func (f *miniProgramField) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		f.mp = nil
+		return nil
+	case b[0] == '[' && len(bytes.TrimSpace(b[1:len(b)-1])) == 0:
+		f.mp = nil
+		return nil
+	}
+	if f.mp == nil {
+		f.mp = new(MiniProgram)
+	}
+	// Into the object a duplicate key already filled, as encoding/json does
+	// for a pointer field.
+	return json.Unmarshal(b, f.mp)
 }
 
 // serveSend is POST /cgi-bin/message/template/send.
@@ -148,7 +172,7 @@ func decodeSendJSON(body []byte) (SendRequest, json.RawMessage, int) {
 		ToUser:      wire.ToUser,
 		TemplateID:  wire.TemplateID,
 		URL:         wire.URL,
-		MiniProgram: wire.MiniProgram,
+		MiniProgram: wire.MiniProgram.mp,
 		ClientMsgID: wire.ClientMsgID,
 	}
 	var raw json.RawMessage

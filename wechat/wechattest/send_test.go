@@ -44,6 +44,8 @@ func TestSend_Errors(t *testing.T) {
 		{name: "Array", body: "[]", want: 47001},
 		{name: "TouserNumber", body: `{"touser":1,"template_id":"` + legacyTmpl + `"}`, want: 47001},
 		{name: "DataString", body: msg(t, openID1, "", func(m map[string]any) { m["data"] = "x" }), want: 47001},
+		{name: "MiniprogramArray", body: msg(t, openID1, "", func(m map[string]any) { m["miniprogram"] = []any{"wx1"} }), want: 47001},
+		{name: "MiniprogramString", body: msg(t, openID1, "", func(m map[string]any) { m["miniprogram"] = "" }), want: 47001},
 		{name: "ValueNumber", body: msg(t, openID1, "", func(m map[string]any) {
 			m["data"] = map[string]any{"keyword1": map[string]any{"value": 39.8}}
 		}), want: 47001},
@@ -88,7 +90,7 @@ func TestSend_Errors(t *testing.T) {
 			}
 		})
 	}
-	if got, want := srv.Stats().Rejected[47001], int64(8); got != want {
+	if got, want := srv.Stats().Rejected[47001], int64(10); got != want {
 		t.Errorf("Stats.Rejected[47001] = %d, want %d", got, want)
 	}
 }
@@ -102,6 +104,9 @@ func TestSend_WireTolerance(t *testing.T) {
 	}{
 		{"MiniprogramNull", func(m map[string]any) { m["miniprogram"] = nil; m["url"] = "" }},
 		{"MiniprogramEmpty", func(m map[string]any) { m["miniprogram"] = map[string]string{"appid": "", "pagepath": ""} }},
+		// PHP's json_encode writes an unset jump as an empty array; WeChat
+		// takes it as absent (PRODUCT.md, sandbox fidelity: it was 47001).
+		{"MiniprogramEmptyArray", func(m map[string]any) { m["miniprogram"] = []any{} }},
 		{"URLWithAmpersand", func(m map[string]any) { m["url"] = "https://example.com/o?a=1&b=<2>" }},
 		{"ColorsFirstRemark", func(m map[string]any) {
 			m["topcolor"] = "#FF0000"
