@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -103,12 +104,15 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdWeChat drives the sandbox's fault knobs, or POSTs to one of its
-// control endpoints as a user's script would, printing the answer:
+// control endpoints as a user's script would, printing the answer, or calls
+// its API as another SDK would (call), printing "HTTP STATUS" and the body;
+// TOKEN in call's path is replaced by a stable token fetched for it:
 //
 //	wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N | post PATH
+//	wechat call METHOD PATH [BODY]
 func cmdWeChat(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N | post PATH")
+		ts.Fatalf("usage: wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N | post PATH | call METHOD PATH [BODY]")
 	}
 	s := sim(ts)
 	num := func(i int) int {
@@ -145,9 +149,45 @@ func cmdWeChat(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("POST %s: %s %s", args[1], resp.Status, body)
 		}
 		ts.Stdout().Write(body)
+	case "call":
+		if len(args) < 3 || len(args) > 4 {
+			ts.Fatalf("usage: wechat call METHOD PATH [BODY]")
+		}
+		path := args[2]
+		if strings.Contains(path, "TOKEN") {
+			path = strings.ReplaceAll(path, "TOKEN", stableToken(ts, s))
+		}
+		var body io.Reader
+		if len(args) == 4 {
+			body = strings.NewReader(args[3])
+		}
+		req, err := http.NewRequest(args[1], s.URL+path, body)
+		ts.Check(err)
+		resp, err := http.DefaultClient.Do(req)
+		ts.Check(err)
+		defer resp.Body.Close()
+		answer, err := io.ReadAll(resp.Body)
+		ts.Check(err)
+		fmt.Fprintf(ts.Stdout(), "HTTP %d\n%s", resp.StatusCode, answer)
 	default:
 		ts.Fatalf("wechat: unknown action %q", args[0])
 	}
+}
+
+// stableToken fetches a stable access token from the sandbox over HTTP.
+func stableToken(ts *testscript.TestScript, s *wechattest.Server) string {
+	resp, err := http.Post(s.URL+"/cgi-bin/stable_token", "application/json", strings.NewReader(
+		`{"grant_type":"client_credential","appid":"`+wechattest.DefaultAppID+`","secret":"`+wechattest.DefaultAppSecret+`"}`))
+	ts.Check(err)
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	ts.Check(json.NewDecoder(resp.Body).Decode(&tok))
+	if tok.AccessToken == "" {
+		ts.Fatalf("stable_token: no token")
+	}
+	return tok.AccessToken
 }
 
 // cmdWeChatSent checks how many messages the sandbox accepted (each
