@@ -180,7 +180,18 @@ func (a *app) before(*cli.Context) error {
 	var w io.Writer = a.streams.Err
 	switch a.logFormat {
 	case "text", "":
-		a.log = slog.New(slog.NewTextHandler(w, opts))
+		if !a.streams.ErrIsTerminal {
+			a.log = slog.New(slog.NewTextHandler(w, opts))
+			break
+		}
+		// The bar and the log lines share the terminal through one screen
+		// (screen.go), so that neither is ever glued to the other.
+		sc, ok := w.(*screen)
+		if !ok {
+			sc = newScreen(w)
+			a.streams.Err = sc
+		}
+		a.log = slog.New(slog.NewTextHandler(sc, opts))
 	case "json":
 		a.log = slog.New(slog.NewJSONHandler(w, opts))
 		a.said = &logLines{log: slog.New(slog.NewJSONHandler(w, nil))}
