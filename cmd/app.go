@@ -180,6 +180,7 @@ func (a *app) before(*cli.Context) error {
 	var w io.Writer = a.streams.Err
 	switch a.logFormat {
 	case "text", "":
+		// A person at a terminal reads sentences; a parser reads slog's text.
 		if !a.streams.ErrIsTerminal {
 			a.log = slog.New(slog.NewTextHandler(w, opts))
 			break
@@ -191,7 +192,7 @@ func (a *app) before(*cli.Context) error {
 			sc = newScreen(w)
 			a.streams.Err = sc
 		}
-		a.log = slog.New(slog.NewTextHandler(sc, opts))
+		a.log = slog.New(newTermHandler(sc, opts))
 	case "json":
 		a.log = slog.New(slog.NewJSONHandler(w, opts))
 		a.said = &logLines{log: slog.New(slog.NewJSONHandler(w, nil))}
