@@ -14,6 +14,9 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
+// Test dependencies.
+require github.com/creack/pty v1.1.24 // the pseudo-terminal of terminal_test.go
+
 require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
