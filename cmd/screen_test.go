@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,5 +198,37 @@ func TestScreen_Finished(t *testing.T) {
 	s.stopBar()
 	if got := out.String(); got != "summary\n" {
 		t.Errorf("after the full bar: %q", got)
+	}
+}
+
+// The bar's redraws and log lines from other goroutines never interleave:
+// every log line starts where the bar was cleared, or after another line.
+func TestScreen_Concurrent(t *testing.T) {
+	s, out := newTestScreen()
+	s.startBar(1000, 0, barStatus{pending: 1000})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for done := range int64(999) {
+			s.updateBar(done, barStatus{sent: done, pending: 1000 - done, rate: 100, state: "waiting for rate limit"})
+		}
+	})
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				fmt.Fprintf(s, "14:03:05 worker %d line %d\n", g, i)
+			}
+		})
+	}
+	wg.Wait()
+	s.stopBar()
+	logLine := regexp.MustCompile(`(.?)14:03:05 worker \d line \d+\n`)
+	lines := logLine.FindAllStringSubmatch(out.String(), -1)
+	if len(lines) != 400 {
+		t.Fatalf("%d whole log lines, want 400", len(lines))
+	}
+	for _, m := range lines {
+		if m[1] != "\r" && m[1] != "\n" {
+			t.Fatalf("a log line follows %q, not a cleared bar or another line", m[1])
+		}
 	}
 }
