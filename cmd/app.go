@@ -42,6 +42,7 @@ type app struct {
 	logFormat  string
 	quiet      bool
 	verbose    bool
+	version    bool
 
 	cfg *Config // loaded once by loadConfig
 
@@ -97,7 +98,8 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 	}
 	a := &app{streams: s, kill: killCtx, rawErr: s.Err}
 	a.log = slog.New(slog.NewTextHandler(s.Err, nil))
-	err := a.cli().RunContext(stopCtx, args)
+	app := a.cli()
+	err := app.RunContext(stopCtx, globalsFirst(app, args))
 	if err == nil {
 		err = a.notFound
 	}
@@ -113,14 +115,20 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 
 func (a *app) cli() *cli.App {
 	return &cli.App{
-		Name:                 "megasend",
-		Usage:                "send WeChat template messages in bulk, resumably",
-		Version:              version(),
-		Reader:               a.streams.In,
-		Writer:               a.streams.Out,
-		ErrWriter:            a.streams.Err,
-		HideHelpCommand:      true,
-		HideVersion:          true, // -v is --verbose; the version is a command
+		Name:     "megasend",
+		HelpName: "megasend",
+		Usage:    "send WeChat template messages in bulk, resumably",
+		UsageText: `megasend [global options] COMMAND [options] [arguments]
+
+Global options may also follow the command: megasend campaign ... -q`,
+		Version:   version(),
+		Reader:    a.streams.In,
+		Writer:    a.streams.Out,
+		ErrWriter: a.streams.Err,
+		// urfave/cli's own --version is "--version, -v", and -v is megasend's
+		// --verbose (scripts use it), so --version is megasend's own flag,
+		// with no short form, beside the version command.
+		HideVersion:          true,
 		EnableBashCompletion: false,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgConfig, Usage: "TOML configuration `FILE`", EnvVars: []string{envConfig}, Destination: &a.configPath},
@@ -129,15 +137,38 @@ func (a *app) cli() *cli.App {
 			&cli.StringFlag{Name: flgLogFormat, Usage: "log format: text or json", Value: "text", Destination: &a.logFormat},
 			&cli.BoolFlag{Name: flgQuiet, Aliases: []string{"q"}, Usage: "only errors and the final summary", Destination: &a.quiet},
 			&cli.BoolFlag{Name: flgVerbose, Aliases: []string{"v"}, Usage: "debug logging", Destination: &a.verbose},
+			&cli.BoolFlag{Name: flgVersion, Usage: "print megasend's version and exit", Destination: &a.version},
+			// urfave/cli adds --help only while it adds its own help command,
+			// which megasend's replaces.
+			cli.HelpFlag,
 		},
-		Before:         a.before,
-		Commands:       a.commands(),
-		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are mapped once, in exitCode
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError(err)
-		},
+		Before:          a.before,
+		Action:          a.root,
+		Commands:        a.commands(),
+		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are mapped once, in exitCode
+		OnUsageError:    onUsageError,
 		CommandNotFound: a.commandNotFound,
 	}
+}
+
+// onUsageError maps a flag-parsing error, which urfave/cli gives no exit
+// code, to exit 2, in megasend's words.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usageError(explainUsage(c, err))
+}
+
+// root runs when no command is given: --version, or the help. An argument
+// that is not a command gets here too.
+func (a *app) root(c *cli.Context) error {
+	switch {
+	case a.version:
+		_, err := fmt.Fprintln(a.streams.Out, "megasend", version())
+		return err
+	case c.Args().Present():
+		a.commandNotFound(c, c.Args().First())
+		return nil
+	}
+	return cli.ShowAppHelp(c)
 }
 
 // commands lists every command explicitly; nothing registers itself.
@@ -150,6 +181,7 @@ func (a *app) commands() []*cli.Command {
 		a.batchesCommand(),
 		a.retryCommand(),
 		a.configCommand(),
+		a.helpCommand(),
 		{
 			Name:  "version",
 			Usage: "print megasend's version",
@@ -159,12 +191,31 @@ func (a *app) commands() []*cli.Command {
 			},
 		},
 	}
-	for _, c := range cmds {
-		if c.OnUsageError == nil {
-			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError(err) }
+	var setUsage func([]*cli.Command)
+	setUsage = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			if c.OnUsageError == nil {
+				c.OnUsageError = onUsageError
+			}
+			setUsage(c.Subcommands)
 		}
 	}
+	setUsage(cmds)
 	return cmds
+}
+
+// helpCommand is "megasend help [COMMAND [SUBCOMMAND]]". With arguments
+// it never runs: globalsFirst turns "help X" into "X --help" first.
+func (a *app) helpCommand() *cli.Command {
+	return &cli.Command{
+		Name:            "help",
+		Usage:           "show the commands, or one command's options",
+		ArgsUsage:       "[COMMAND [SUBCOMMAND]]",
+		HideHelpCommand: true,
+		Action: func(c *cli.Context) error {
+			return cli.ShowAppHelp(c.Lineage()[1])
+		},
+	}
 }
 
 // before applies the global flags: logger format and level.
@@ -217,9 +268,9 @@ func version() string {
 // returns no error after it, so the exit code is set here: a typo in a cron
 // line must not look like success.
 func (a *app) commandNotFound(c *cli.Context, name string) {
-	help := "megasend --help"
-	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		help = "megasend " + c.Command.Name + " --help"
+	cmds, help := c.App.Commands, "megasend --help"
+	if cmd := c.Command; cmd != nil && cmd.Name != c.App.Name && len(cmd.Subcommands) > 0 {
+		cmds, help = cmd.Subcommands, cmd.HelpName+" --help"
 	}
-	a.notFound = usageErrorf("unknown command %q; see '%s'", name, help)
+	a.notFound = usageErrorf("unknown command %q%s; see '%s'", name, didYouMean(name, commandNames(cmds), ""), help)
 }

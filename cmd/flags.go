@@ -8,6 +8,7 @@ const (
 	flgLogFormat = "log-format"
 	flgQuiet     = "quiet"
 	flgVerbose   = "verbose"
+	flgVersion   = "version"
 
 	flgTemplate    = "template"
 	flgUsers       = "users"
