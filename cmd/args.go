@@ -237,3 +237,25 @@ func wantText(f cli.Flag) string {
 	}
 	return ""
 }
+
+// flagGiven reports whether the command's flag name was given on the
+// command line, before its positional arguments (cCtx.IsSet) or after them
+// (parseInterleaved, which IsSet does not see).
+func flagGiven(c *cli.Context, name string) bool {
+	if c.IsSet(name) {
+		return true
+	}
+	f := lookupFlag(c.Command.Flags, name)
+	if f == nil {
+		return false
+	}
+	for _, t := range c.Args().Slice() {
+		if t == "--" {
+			break
+		}
+		if isFlagToken(t) && slices.Contains(f.Names(), flagName(t)) {
+			return true
+		}
+	}
+	return false
+}

@@ -21,22 +21,26 @@ import (
 
 // campaignOptions are the parsed flags of megasend campaign.
 type campaignOptions struct {
-	template     string
-	users        string
-	batch        string
-	resume       string
-	rate         float64
-	concurrency  int
-	dryRun       bool
-	preview      int
-	sandbox      bool
-	maxErrors    string
-	yes          bool
-	retryUnknown bool
-	encoding     string
-	dedupWindow  time.Duration
-	timeout      time.Duration
-	notAfter     string
+	template    string
+	users       string
+	batch       string
+	resume      string
+	rate        float64
+	concurrency int
+	// rateSet and concurrencySet tell "--rate 0" (as fast as the workers
+	// go) from no --rate (the account's rate).
+	rateSet        bool
+	concurrencySet bool
+	dryRun         bool
+	preview        int
+	sandbox        bool
+	maxErrors      string
+	yes            bool
+	retryUnknown   bool
+	encoding       string
+	dedupWindow    time.Duration
+	timeout        time.Duration
+	notAfter       string
 }
 
 func (a *app) campaignCommand() *cli.Command {
@@ -72,6 +76,7 @@ containing a / or ending in .json or .toml is a file path.`,
 			if c.NArg() > 0 {
 				return usageErrorf("campaign: unexpected argument %q", c.Args().First())
 			}
+			o.rateSet, o.concurrencySet = c.IsSet(flgRate), c.IsSet(flgConcurrency)
 			return a.runCampaign(c.Context, o)
 		},
 	}
@@ -87,8 +92,9 @@ func (o campaignOptions) validate() error {
 		return usageErrorf("--retry-unknown applies to an existing batch: use it with --resume NAME")
 	case o.rate < 0:
 		return usageErrorf("--rate must not be negative")
-	case o.concurrency < 0:
-		return usageErrorf("--concurrency must not be negative")
+	case o.concurrency < 0 || o.concurrencySet && o.concurrency == 0:
+		return usageErrorf("--%s %d: want at least 1 concurrent send (without the flag: the account's concurrency, else 32)",
+			flgConcurrency, o.concurrency)
 	case o.preview < 0:
 		return usageErrorf("--preview must not be negative")
 	}
@@ -128,10 +134,10 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 		ctx, cancel = context.WithDeadlineCause(ctx, deadline, fmt.Errorf("past --%s %s", flgNotAfter, deadline.Format(time.RFC3339)))
 		defer cancel()
 	}
-	if o.rate == 0 {
-		o.rate = cr.Rate
+	if !o.rateSet {
+		o.rate = cr.Rate // 0: as fast as the workers go
 	}
-	if o.concurrency == 0 {
+	if !o.concurrencySet {
 		o.concurrency = cr.Concurrency
 	}
 	if o.concurrency == 0 {
@@ -397,10 +403,10 @@ func parseDeadline(s string, now time.Time) (time.Time, error) {
 // resume may rightly choose other ones).
 func (o campaignOptions) pacingFlags() []string {
 	var f []string
-	if o.rate > 0 {
+	if o.rateSet {
 		f = append(f, "--"+flgRate, strconv.FormatFloat(o.rate, 'f', -1, 64))
 	}
-	if o.concurrency > 0 {
+	if o.concurrencySet {
 		f = append(f, "--"+flgConcurrency, strconv.Itoa(o.concurrency))
 	}
 	if o.maxErrors != "" {

@@ -41,6 +41,9 @@ func TestCampaignOptions_Validate(t *testing.T) {
 		{name: "NoUsers", o: campaignOptions{template: "t"}},
 		{name: "RetryUnknownNeedsBatch", o: campaignOptions{template: "t", users: "u", retryUnknown: true}},
 		{name: "NegativeRate", o: campaignOptions{template: "t", users: "u", rate: -1}},
+		{name: "RateZero", o: campaignOptions{template: "t", users: "u", rateSet: true}, ok: true},
+		{name: "ConcurrencyZero", o: campaignOptions{template: "t", users: "u", concurrencySet: true}},
+		{name: "ConcurrencyUnset", o: campaignOptions{template: "t", users: "u"}, ok: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

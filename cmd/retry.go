@@ -21,9 +21,12 @@ type retryOptions struct {
 	sandbox     bool
 	rate        float64
 	concurrency int
-	maxErrors   string
-	yes         bool
-	dedupWindow time.Duration
+	// rateSet and concurrencySet: as campaignOptions'.
+	rateSet        bool
+	concurrencySet bool
+	maxErrors      string
+	yes            bool
+	dedupWindow    time.Duration
 }
 
 func (a *app) retryCommand() *cli.Command {
@@ -57,6 +60,7 @@ keeps its history: attempts add up, and 'megasend report NAME' shows the outcome
 			if o.name, err = oneName(c, args); err != nil {
 				return err
 			}
+			o.rateSet, o.concurrencySet = flagGiven(c, flgRate), flagGiven(c, flgConcurrency)
 			return a.runRetry(c.Context, o)
 		},
 	}
@@ -113,7 +117,7 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 	}
 	co := campaignOptions{
 		resume: o.name, sandbox: o.sandbox, rate: o.rate, concurrency: o.concurrency, maxErrors: o.maxErrors,
-		yes: o.yes, dedupWindow: o.dedupWindow,
+		yes: o.yes, dedupWindow: o.dedupWindow, rateSet: o.rateSet, concurrencySet: o.concurrencySet,
 	}
 	if co.dedupWindow <= 0 {
 		co.dedupWindow = 10 * time.Minute
