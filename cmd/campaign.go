@@ -159,25 +159,23 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	}
 	defer db.Unlock(context.WithoutCancel(ctx), b.ID, owner)
 	err = a.sendBatch(ctx, db, b, t, o, cr, threshold, owner)
-	if exitCode(err) == exitUsage && a.created == b.ID {
-		// A batch this run created and the preflight refused (a wrong app
-		// secret, say) is not kept: exit 2 means nothing of the run remains,
-		// and the same command, run again after the fix, starts afresh
-		// instead of leaving one more never-sent batch per attempt.
-		if derr := a.dropUnsent(context.WithoutCancel(ctx), db, b); derr != nil {
-			return errors.Join(err, derr)
-		}
+	if err != nil {
+		// A batch this run created and refused before its first send (a
+		// wrong app secret, a declined prompt, WeChat out of reach) is not
+		// left behind, one more per attempt, unless the user named it.
+		err = a.nothingSent(context.WithoutCancel(ctx), db, b, o, err)
 	}
 	return err
 }
 
-// dropUnsent deletes batch b if nothing of it was ever sent.
-func (a *app) dropUnsent(ctx context.Context, db *store.DB, b store.Batch) error {
+// dropUnsent deletes batch b if nothing of it was ever sent, and reports
+// whether it did.
+func (a *app) dropUnsent(ctx context.Context, db *store.DB, b store.Batch) (bool, error) {
 	c, err := db.Counts(ctx, b.ID)
 	if err != nil || c.Sent+c.Failed+c.Unknown+c.Inflight > 0 {
-		return err
+		return false, err
 	}
-	return db.DeleteBatch(ctx, b.ID)
+	return true, db.DeleteBatch(ctx, b.ID)
 }
 
 // prepareBatch finds or creates the batch, imports its recipients if that

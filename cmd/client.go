@@ -65,9 +65,23 @@ func checkCredentials(cr credentials, sandbox bool) error {
 
 func isCommandSource(s string) bool { return len(s) > 8 && s[:8] == "command:" }
 
-// preflight proves, before the first send, that the token can be had, and
-// warns when the template is not listed on the account or the daily quota
-// will not cover the batch.
+// errUnreachable marks WeChat out of reach before the run sent anything.
+// It is a runtime error (exit 1, as for the database), however it is
+// found: by the token fetch, by the other preflight calls when the token
+// came from the cache, or by the first sends. Nothing of the run needs
+// resuming; a batch the user named stays for the same command to continue.
+var errUnreachable = errors.New("cannot reach WeChat before the first send")
+
+// unreachable reports an error that proves nothing reached WeChat: no
+// connection, no request written, no HTTP status.
+func unreachable(err error) bool {
+	var re *wechat.RequestError
+	return errors.As(err, &re) && !re.Sent && re.Status == 0
+}
+
+// preflight proves, before the first send, that WeChat can be reached and
+// the token had, and warns when the template is not listed on the account
+// or the daily quota will not cover the batch.
 func preflight(ctx context.Context, c *wechat.Client, t *template.Template, pending int64, log *slog.Logger) error {
 	if _, err := c.Token(ctx); err != nil {
 		return credentialError(err)
@@ -86,6 +100,14 @@ func preflight(ctx context.Context, c *wechat.Client, t *template.Template, pend
 	}
 	wg.Go(func() { q, qErr = c.TemplateSendQuota(ctx) })
 	wg.Wait()
+	// A token from the cache proves nothing about the network; these two
+	// calls do. Without them, an unreachable WeChat would be found only by
+	// the first sends' retries, seconds later, as a paused batch.
+	for _, err := range []error{listErr, qErr} {
+		if unreachable(err) {
+			return fmt.Errorf("%w: %w", errUnreachable, err)
+		}
+	}
 	switch {
 	case id == "":
 	case listErr != nil:
@@ -113,6 +135,9 @@ func credentialError(err error) error {
 	case wechat.ClassFatal, wechat.ClassToken:
 		meaning, advice := wechat.Describe(wechat.Errcode(err))
 		return usageErrorf("cannot get an access token: %w (%s: %s)", err, meaning, advice)
+	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: cannot get an access token: %w", errUnreachable, err)
 	}
 	return fmt.Errorf("cannot get an access token: %w", err)
 }

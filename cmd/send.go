@@ -64,8 +64,7 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 		a.log.Info("requeued recipients whose outcome was unknown", "count", n)
 	}
 	if !a.confirm(o, b, t, remaining, cr) {
-		fmt.Fprintf(a.streams.Err, "nothing sent; the batch is kept: %s\n", a.resumeCommand(b.Name, o.sandbox))
-		return withCode(exitResumable, nil)
+		return errDeclined
 	}
 	if err := db.SetStatus(ctx, b.ID, store.StatusRunning, ""); err != nil {
 		return interrupted(err)
@@ -88,7 +87,67 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 	if err := a.settle(context.WithoutCancel(ctx), db, b, t, res); err != nil {
 		return err
 	}
+	if res.Stop == sender.StopUnreachable && res.Sent+res.Failed+res.Unknown == 0 {
+		// The preflight reached WeChat, the first sends did not: still
+		// before the first send, by the same rule, unless a request may
+		// have been written (a row left inflight).
+		if c, err := db.Counts(context.WithoutCancel(ctx), b.ID); err == nil && c.Inflight == 0 {
+			return fmt.Errorf("%w: %w", errUnreachable, res.Err)
+		}
+	}
 	return a.finish(context.WithoutCancel(ctx), db, b.Name, o, res, time.Since(start))
+}
+
+// errDeclined is the answer "no" at the confirmation prompt.
+var errDeclined = errors.New("not confirmed")
+
+// nothingSent settles a run that stopped before its first send (declined
+// at the prompt, WeChat out of reach, input or account refused): a batch
+// the run created is not kept when the user gave it no name, since the same
+// command would only create another one next time; a kept batch is named,
+// with how to continue it. It returns the error carrying the exit code.
+func (a *app) nothingSent(ctx context.Context, db *store.DB, b store.Batch, o campaignOptions, err error) error {
+	usage := exitCode(err) == exitUsage
+	declined := errors.Is(err, errDeclined)
+	if !usage && !declined && !errors.Is(err, errUnreachable) {
+		return err
+	}
+	if a.created == b.ID && (usage || o.batch == "") {
+		// Exit 2 keeps nothing of the run even when named: the batch holds
+		// input or an account that was refused.
+		dropped, derr := a.dropUnsent(ctx, db, b)
+		switch {
+		case derr != nil:
+			return errors.Join(err, derr)
+		case dropped && usage:
+			return err
+		case dropped:
+			return a.noteUnsent(err, false, "nothing was sent, and no batch was kept: run the same command again")
+		}
+	}
+	if usage {
+		return err
+	}
+	cur, berr := db.Batch(ctx, b.Name)
+	if berr != nil {
+		return errors.Join(err, berr)
+	}
+	return a.noteUnsent(err, true, fmt.Sprintf("nothing was sent by this run; batch %s is kept (%s): the same command continues it, or: %s",
+		b.Name, cur.Status, a.resumeCommand(b.Name, o.sandbox)))
+}
+
+// noteUnsent adds what became of the batch to err; a declined prompt,
+// which is no error, prints it instead. Declined, a kept batch exits 4
+// (resumable), one that was not kept 1.
+func (a *app) noteUnsent(err error, kept bool, note string) error {
+	if !errors.Is(err, errDeclined) {
+		return fmt.Errorf("%w; %s", err, note)
+	}
+	fmt.Fprintln(a.streams.Err, note)
+	if kept {
+		return withCode(exitResumable, nil)
+	}
+	return withCode(exitRuntime, nil)
 }
 
 // settle writes the batch's status from how the run ended and what the
