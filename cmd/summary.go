@@ -10,6 +10,7 @@ import (
 
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/wechat"
 )
 
 // finish prints the batch's summary from the ledger and returns the error
@@ -31,21 +32,27 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 	}
 
 	resume := a.resumeCommand(b.Name, o.sandbox)
+	if res.Stop == sender.StopFatal && needsNewTemplate(res.Err) {
+		// The batch's own template would be refused again: only a resume
+		// with another one can work.
+		resume = a.resumeCommand(b.Name, o.sandbox, "--"+flgTemplate, "FIXED")
+	}
 	switch res.Stop {
 	case sender.StopNone:
 	case sender.StopError:
-		fmt.Fprintf(a.streams.Err, "to resume: %s\n", resume)
+		a.next("to resume", resume)
 		return withCode(exitRuntime, fmt.Errorf("batch %s stopped: %w", b.Name, res.Err))
 	default:
-		fmt.Fprintf(a.streams.Err, "batch %s paused: %s\nto resume: %s\n", b.Name, b.PauseReason, resume)
+		fmt.Fprintf(a.streams.Err, "batch %s paused: %s\n", b.Name, b.PauseReason)
+		a.next("to resume", resume)
 		return withCode(exitResumable, nil)
 	}
 	if c.Pending+c.Inflight > 0 {
-		fmt.Fprintf(a.streams.Err, "to resume: %s\n", resume)
+		a.next("to resume", resume)
 		return withCode(exitResumable, nil)
 	}
 	if c.Failed+c.Unknown > 0 {
-		fmt.Fprintf(a.streams.Err, "see the failures: %s\n", a.commandLine("report", shellQuote(b.Name), "--failed"))
+		a.next("see the failures", a.commandLine("report", shellQuote(b.Name), "--failed"))
 		return withCode(exitFailures, nil)
 	}
 	return nil
@@ -118,10 +125,29 @@ func (s summary) log(log *slog.Logger) {
 	log.Info("summary", attrs...)
 }
 
+// next tells what to run next: a line "what: command", or with
+// --log-format json a record with the command as its own field, for a
+// collector to act on.
+func (a *app) next(what, command string) {
+	if a.said != nil {
+		a.said.log.Info(what, "command", command)
+		return
+	}
+	fmt.Fprintf(a.streams.Err, "%s: %s\n", what, command)
+}
+
+// needsNewTemplate reports a batch-fatal error that only another template
+// cures (40037, 43116): its advice says to resume with --template FIXED.
+func needsNewTemplate(err error) bool {
+	_, advice := wechat.Describe(wechat.Errcode(err))
+	return strings.Contains(advice, "--template FIXED")
+}
+
 // resumeCommand is the exact command that continues the batch, with the
-// global flags this invocation was given.
-func (a *app) resumeCommand(name string, sandbox bool) string {
-	args := []string{"campaign", "--resume", shellQuote(name)}
+// global flags this invocation was given; extra (quoted already) follows
+// the name.
+func (a *app) resumeCommand(name string, sandbox bool, extra ...string) string {
+	args := append([]string{"campaign", "--resume", shellQuote(name)}, extra...)
 	if sandbox {
 		args = append(args, "--sandbox")
 	}
