@@ -52,13 +52,23 @@ func checkCredentials(cr credentials, sandbox bool) error {
 	if sandbox || (cr.AppID != "" && (cr.AppSecret != "" || isCommandSource(cr.TokenSource))) {
 		return nil
 	}
-	if cr.inConfig {
-		missing := "app_secret (nor app_secret_env or app_secret_file)"
-		if cr.AppID == "" {
-			missing = "app_id"
-		}
-		return usageErrorf("account %s: [accounts.%s] in %s has no %s; set it, or MEGASEND_APP_SECRET, or try megasend without an account: add --sandbox",
-			cr.Name, cr.Name, cr.configPath, missing)
+	const orSandbox = "or try megasend without an account: add --sandbox"
+	switch {
+	case !cr.inConfig:
+	case cr.AppID == "":
+		return usageErrorf("account %s: [accounts.%s] in %s has no app_id; set it, or %s, %s",
+			cr.Name, cr.Name, cr.configPath, envAppID, orSandbox)
+	case cr.secretFile != "":
+		// The file was read (resolveAccount refuses one it cannot read):
+		// it holds nothing but white space.
+		return usageErrorf("account %s: app_secret_file %s (in %s) is empty; put the app secret in it, or set %s, %s",
+			cr.Name, cr.secretFile, cr.configPath, envAppSecret, orSandbox)
+	case cr.secretEnv != "":
+		return usageErrorf("account %s: environment variable %s is empty (app_secret_env in %s); set it to the app secret, or set %s, %s",
+			cr.Name, cr.secretEnv, cr.configPath, envAppSecret, orSandbox)
+	default:
+		return usageErrorf("account %s: [accounts.%s] in %s has no app_secret (nor app_secret_env or app_secret_file); set one, or %s, %s",
+			cr.Name, cr.Name, cr.configPath, envAppSecret, orSandbox)
 	}
 	return usageError(errNoCredentials)
 }

@@ -145,6 +145,9 @@ type credentials struct {
 
 	configPath string // the file the account came from, for messages
 	inConfig   bool   // the account is a table in that file
+	// secretEnv and secretFile are where the file says the secret is
+	// (app_secret_env, app_secret_file), for messages when it is not.
+	secretEnv, secretFile string
 }
 
 // credentials loads the configuration and resolves the account: what every
@@ -190,6 +193,7 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 	cr := credentials{
 		Name: name, configPath: cfg.path, inConfig: ok, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
 		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,
+		secretEnv: acc.AppSecretEnv, secretFile: acc.AppSecretFile,
 	}
 	if acc.AppSecretEnv != "" {
 		cr.AppSecret = a.streams.getenv(acc.AppSecretEnv)
