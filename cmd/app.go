@@ -99,7 +99,10 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 	a := &app{streams: s, kill: killCtx, rawErr: s.Err}
 	a.log = slog.New(slog.NewTextHandler(s.Err, nil))
 	app := a.cli()
-	err := app.RunContext(stopCtx, globalsFirst(app, args))
+	args, err := normalizeArgs(app, args)
+	if err == nil {
+		err = app.RunContext(stopCtx, args)
+	}
 	if err == nil {
 		err = a.notFound
 	}

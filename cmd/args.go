@@ -10,36 +10,42 @@ import (
 	"github.com/xrash/smetrics"
 )
 
-// globalsFirst moves the global flags given after the command (-q,
-// --log-format json, --db FILE ...) in front of it, where urfave/cli v2
-// parses them: "megasend campaign ... -q" then means what "megasend -q
-// campaign ..." means, as with gh, restic and rclone. A flag the command
-// defines itself stays the command's; everything after "--" stays where it
-// is; so do the arguments of an unknown command, which is refused anyway.
+// normalizeArgs prepares the command line for urfave/cli v2: it moves the
+// global flags given after the command (-q, --log-format json, --db FILE
+// ...) in front of it, where v2 parses them, so that "megasend campaign ...
+// -q" means what "megasend -q campaign ..." means, as with gh, restic and
+// rclone; it turns "help COMMAND..." into "COMMAND... --help"; and it
+// refuses a flag given an empty value.
 //
-// The flags of the command chain are consulted so that a flag's value is
-// never taken for a flag of its own: in "--batch -q" the -q is the batch's
-// name (and refused as such later), not --quiet.
-func globalsFirst(app *cli.App, args []string) []string {
+// A flag the command defines itself stays the command's; everything after
+// "--" stays where it is; so do the arguments of an unknown command, which
+// is refused anyway. The flags of the command chain are consulted so that a
+// flag's value is never taken for a flag of its own: in "--batch -q" the -q
+// is the batch's name (and refused as such later), not --quiet.
+func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
-		return args
+		return args, nil
 	}
 	i := 1
 	for i < len(args) && isFlagToken(args[i]) {
-		i += flagWidth(app.Flags, args, i)
+		n, err := flagSpan(app.Flags, args, i)
+		if err != nil {
+			return nil, err
+		}
+		i += n
 	}
 	if i >= len(args) || args[i] == "--" {
-		return args
+		return args, nil
 	}
 	if args[i] == "help" && i+1 < len(args) {
 		// "help template add" is "template add --help": the help a
 		// command's own --help gives, listing its subcommands, which
 		// urfave/cli's help command cannot before the command has run.
-		return globalsFirst(app, slices.Concat(args[:i], args[i+1:], []string{"--help"}))
+		return normalizeArgs(app, slices.Concat(args[:i], args[i+1:], []string{"--help"}))
 	}
 	cur := findCommand(app.Commands, args[i])
 	if cur == nil {
-		return args
+		return args, nil
 	}
 	out := append([]string(nil), args[:i]...)
 	rest := []string{args[i]}
@@ -50,13 +56,16 @@ func globalsFirst(app *cli.App, args []string) []string {
 		case t == "--":
 			rest = append(rest, args[j:]...)
 			j = len(args)
-		case isFlagToken(t) && lookupFlag(cur.Flags, flagName(t)) != nil:
-			n := flagWidth(cur.Flags, args, j)
-			rest = append(rest, args[j:j+n]...)
-			j += n
-		case isFlagToken(t) && isGlobal(app, flagName(t)):
-			n := flagWidth(app.Flags, args, j)
-			out = append(out, args[j:j+n]...)
+		case isFlagToken(t) && (lookupFlag(cur.Flags, flagName(t)) != nil || isGlobal(app, flagName(t))):
+			flags, to := cur.Flags, &rest
+			if lookupFlag(cur.Flags, flagName(t)) == nil {
+				flags, to = app.Flags, &out
+			}
+			n, err := flagSpan(flags, args, j)
+			if err != nil {
+				return nil, err
+			}
+			*to = append(*to, args[j:j+n]...)
 			j += n
 		default:
 			// A subcommand is the first positional of a command that has
@@ -72,7 +81,7 @@ func globalsFirst(app *cli.App, args []string) []string {
 			j++
 		}
 	}
-	return append(out, rest...)
+	return append(out, rest...), nil
 }
 
 // isGlobal reports whether name is a global flag that may follow the
@@ -94,14 +103,39 @@ func flagName(s string) string {
 	return name
 }
 
-// flagWidth is how many arguments the flag at args[i] spans among flags: 2
-// for a flag that takes its value from the next argument, else 1.
-func flagWidth(flags []cli.Flag, args []string, i int) int {
+// flagSpan is how many arguments the flag at args[i] spans: 2 for a flag
+// that takes its value from the next argument, else 1. A value flag given
+// an empty value is refused: in a script, --batch "$NAME" with NAME unset
+// would otherwise mean no --batch at all, and a cron line would send the
+// whole list again on every run.
+func flagSpan(flags []cli.Flag, args []string, i int) (int, error) {
 	f := lookupFlag(flags, flagName(args[i]))
-	if f == nil || strings.Contains(args[i], "=") || !takesValue(f) || i+1 >= len(args) {
-		return 1
+	if f == nil || !takesValue(f) {
+		return 1, nil
 	}
-	return 2
+	n, value := 1, ""
+	if _, v, ok := strings.Cut(args[i], "="); ok {
+		value = v
+	} else if i+1 < len(args) {
+		n, value = 2, args[i+1]
+	} else {
+		return 1, nil // urfave/cli says the value is missing
+	}
+	if value == "" {
+		return 0, usageErrorf("%s: empty value (an unset variable in a script?); %s", dashed(f.Names()[0]), emptyAdvice(f.Names()[0]))
+	}
+	return n, nil
+}
+
+// emptyAdvice says what to do instead of an empty value.
+func emptyAdvice(name string) string {
+	switch name {
+	case flgBatch:
+		return "name the batch, or leave --batch out for a new batch named after the template and the time"
+	case flgResume:
+		return "name the batch to resume (see 'megasend batches')"
+	}
+	return "give a value, or leave the flag out"
 }
 
 func lookupFlag(flags []cli.Flag, name string) cli.Flag {

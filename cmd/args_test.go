@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestGlobalsFirst(t *testing.T) {
+func TestNormalizeArgs(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -35,11 +35,43 @@ func TestGlobalsFirst(t *testing.T) {
 	app := (&app{}).cli()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := globalsFirst(app, append([]string{"megasend"}, strings.Fields(tt.in)...))
-			if want := append([]string{"megasend"}, strings.Fields(tt.want)...); !slices.Equal(got, want) {
-				t.Errorf("globalsFirst(%q) = %q; want %q", tt.in, got[1:], want[1:])
+			got, err := normalizeArgs(app, append([]string{"megasend"}, strings.Fields(tt.in)...))
+			if want := append([]string{"megasend"}, strings.Fields(tt.want)...); err != nil || !slices.Equal(got, want) {
+				t.Errorf("normalizeArgs(%q) = %q, %v; want %q", tt.in, got, err, want[1:])
 			}
 		})
+	}
+}
+
+// TestNormalizeArgs_Empty refuses a flag given an empty value, as a script's
+// unset variable gives it, wherever the flag is.
+func TestNormalizeArgs_Empty(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // "": accepted
+	}{
+		{[]string{"campaign", "--batch", "", "--users", "u.csv"}, "--batch: empty value"},
+		{[]string{"campaign", "--batch=", "--users", "u.csv"}, "--batch: empty value"},
+		{[]string{"campaign", "--resume", ""}, "--resume: empty value"},
+		{[]string{"campaign", "-t", "", "--users", "u"}, "--template: empty value"},
+		{[]string{"campaign", "--users", ""}, "--users: empty value"},
+		{[]string{"retry", "b", "--errcode", ""}, "--errcode: empty value"},
+		{[]string{"--db", "", "batches"}, "--db: empty value"},
+		{[]string{"batches", "--db="}, "--db: empty value"},
+		{[]string{"template", "add", "k", "--title", ""}, "--title: empty value"},
+		{[]string{"campaign", "--batch", "b", "--", ""}, ""},
+		{[]string{"campaign", "--yes", ""}, ""}, // a positional, refused later
+		{[]string{"campaign", "--batch"}, ""},   // urfave/cli: needs a value
+	}
+	app := (&app{}).cli()
+	for _, tt := range tests {
+		_, err := normalizeArgs(app, append([]string{"megasend"}, tt.args...))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v; want it accepted", tt.args, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || exitCode(err) != exitUsage):
+			t.Errorf("%q: %v; want exit 2 and %q", tt.args, err, tt.want)
+		}
 	}
 }
 

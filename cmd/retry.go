@@ -60,6 +60,9 @@ keeps its history: attempts add up, and 'megasend report NAME' shows the outcome
 			if o.name, err = oneName(c, args); err != nil {
 				return err
 			}
+			if o.name == "" {
+				return usageErrorf("retry: empty batch name (an unset variable in a script?); see 'megasend batches'")
+			}
 			o.rateSet, o.concurrencySet = flagGiven(c, flgRate), flagGiven(c, flgConcurrency)
 			return a.runRetry(c.Context, o)
 		},
