@@ -31,6 +31,7 @@ type campaignOptions struct {
 	// go) from no --rate (the account's rate).
 	rateSet        bool
 	concurrencySet bool
+	timeoutSet     bool
 	dryRun         bool
 	preview        int
 	sandbox        bool
@@ -68,7 +69,7 @@ containing a / or ending in .json or .toml is a file path.`,
 			&cli.BoolFlag{Name: flgRetryUnk, Usage: "with --resume: also resend recipients whose outcome is unknown", Destination: &o.retryUnknown},
 			&cli.StringFlag{Name: flgEncoding, Usage: "encoding of the users file: utf-8 or gbk", Destination: &o.encoding},
 			&cli.StringFlag{Name: flgNotAfter, Usage: "do not start or continue sending after `TIME` (2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00 today)", Destination: &o.notAfter},
-			&cli.DurationFlag{Name: "request-timeout", Usage: "bound each WeChat API request", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
+			&cli.DurationFlag{Name: flgReqTimeout, Usage: "bound each WeChat API request", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
 		},
@@ -76,7 +77,7 @@ containing a / or ending in .json or .toml is a file path.`,
 			if c.NArg() > 0 {
 				return usageErrorf("campaign: unexpected argument %q", c.Args().First())
 			}
-			o.rateSet, o.concurrencySet = c.IsSet(flgRate), c.IsSet(flgConcurrency)
+			o.rateSet, o.concurrencySet, o.timeoutSet = c.IsSet(flgRate), c.IsSet(flgConcurrency), c.IsSet(flgReqTimeout)
 			return a.runCampaign(c.Context, o)
 		},
 	}
@@ -97,6 +98,9 @@ func (o campaignOptions) validate() error {
 			flgConcurrency, o.concurrency)
 	case o.preview < 0:
 		return usageErrorf("--preview must not be negative")
+	case o.timeout < 0 || o.timeoutSet && o.timeout == 0:
+		return usageErrorf("--%s %s: want a positive duration such as 15s (without the flag: the account's timeout, else 15s)",
+			flgReqTimeout, o.timeout)
 	}
 	return nil
 }
@@ -414,7 +418,7 @@ func (o campaignOptions) pacingFlags() []string {
 		f = append(f, "--"+flgNotAfter, o.notAfter)
 	}
 	if o.timeout > 0 {
-		f = append(f, "--request-timeout", o.timeout.String())
+		f = append(f, "--"+flgReqTimeout, o.timeout.String())
 	}
 	return f
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,5 +56,24 @@ func TestCampaignOptions_Validate(t *testing.T) {
 				t.Errorf("exit code %d, want %d", exitCode(err), exitUsage)
 			}
 		})
+	}
+}
+
+// TestCampaign_RetryUnknownCount checks that --resume --retry-unknown says
+// how many it sends, the requeued unknown ones included (it said 0).
+func TestCampaign_RetryUnknownCount(t *testing.T) {
+	db := sandboxBatch(t, "b", "../testdata/templates/order_paid.json", "../testdata/users.csv")
+	mustExec(t, db, `UPDATE sends SET state = 'unknown', errcode = -1, errmsg = 'may have been delivered', msgid = NULL WHERE line IN (3, 7)`)
+	mustExec(t, db, `UPDATE sends SET state = 'pending', errcode = 0, errmsg = '', msgid = NULL WHERE line = 9`)
+	mustExec(t, db, `UPDATE batches SET status = 'paused'`)
+
+	code, _, stderr := runCLI(t, db, "campaign", "--resume", "b", "--retry-unknown", "--sandbox")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"requeued recipients whose outcome was unknown\" count=2", "msg=sending batch=b recipients=3 "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in:\n%s", want, stderr)
+		}
 	}
 }

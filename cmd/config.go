@@ -190,6 +190,14 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 	if name == "" {
 		name = "default"
 	}
+	switch {
+	case acc.Rate < 0:
+		return credentials{}, usageErrorf("account %s: rate %g in %s: want 0 (as fast as the workers go) or more", name, acc.Rate, cfg.path)
+	case acc.Concurrency < 0:
+		return credentials{}, usageErrorf("account %s: concurrency %d in %s: want 1 or more (0 or absent: 32)", name, acc.Concurrency, cfg.path)
+	case acc.Timeout.Duration < 0:
+		return credentials{}, usageErrorf("account %s: timeout %q in %s: want a positive duration such as \"15s\"", name, acc.Timeout.Duration, cfg.path)
+	}
 	cr := credentials{
 		Name: name, configPath: cfg.path, inConfig: ok, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
 		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,

@@ -24,6 +24,7 @@ const (
 	flgRetryUnk    = "retry-unknown"
 	flgEncoding    = "encoding"
 	flgNotAfter    = "not-after"
+	flgReqTimeout  = "request-timeout"
 
 	flgFormat  = "format"
 	flgFailed  = "failed"

@@ -56,12 +56,14 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 	if resend+unknown > 0 {
 		a.log.Warn("recovered recipients a stopped run left in flight", "resent_with_same_client_msg_id", resend, "now_unknown", unknown)
 	}
+	remaining -= unknown
 	if o.retryUnknown {
 		n, err := db.Requeue(ctx, b.ID, false, nil, true)
 		if err != nil {
 			return interrupted(err)
 		}
 		a.log.Info("requeued recipients whose outcome was unknown", "count", n)
+		remaining += n // the sending line and the prompt count them
 	}
 	if !a.confirm(o, b, t, remaining, cr) {
 		return errDeclined
