@@ -117,7 +117,7 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 }
 
 func (a *app) cli() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:     "megasend",
 		HelpName: "megasend",
 		Usage:    "send WeChat template messages in bulk, resumably",
@@ -137,7 +137,7 @@ Global options may also follow the command: megasend campaign ... -q`,
 			&cli.StringFlag{Name: flgConfig, Usage: "TOML configuration `FILE`", EnvVars: []string{envConfig}, Destination: &a.configPath},
 			&cli.StringFlag{Name: flgDB, Usage: "SQLite database `FILE` (ledger, templates, token cache)", EnvVars: []string{envDB}, Destination: &a.dbPath},
 			&cli.StringFlag{Name: flgAccount, Usage: "account `NAME` from the configuration", EnvVars: []string{envAccount}, Destination: &a.account},
-			&cli.StringFlag{Name: flgLogFormat, Usage: "log format: text or json", Value: "text", Destination: &a.logFormat},
+			&cli.StringFlag{Name: flgLogFormat, Usage: "log `FORMAT`: text or json (one JSON object per line on stderr)", Value: "text", Destination: &a.logFormat},
 			&cli.BoolFlag{Name: flgQuiet, Aliases: []string{"q"}, Usage: "only errors and the final summary", Destination: &a.quiet},
 			&cli.BoolFlag{Name: flgVerbose, Aliases: []string{"v"}, Usage: "debug logging", Destination: &a.verbose},
 			&cli.BoolFlag{Name: flgVersion, Usage: "print megasend's version and exit", Destination: &a.version},
@@ -152,6 +152,8 @@ Global options may also follow the command: megasend campaign ... -q`,
 		OnUsageError:    onUsageError,
 		CommandNotFound: a.commandNotFound,
 	}
+	quietBools(app.Flags)
+	return app
 }
 
 // onUsageError maps a flag-parsing error, which urfave/cli gives no exit
@@ -200,11 +202,41 @@ func (a *app) commands() []*cli.Command {
 			if c.OnUsageError == nil {
 				c.OnUsageError = onUsageError
 			}
+			quietBools(c.Flags)
+			if len(c.Subcommands) > 0 && findCommand(c.Subcommands, "help") == nil {
+				c.Subcommands = append(c.Subcommands, subcommandHelp())
+			}
 			setUsage(c.Subcommands)
 		}
 	}
 	setUsage(cmds)
 	return cmds
+}
+
+// quietBools drops "(default: false)" from the help of every boolean flag
+// that is off unless given: it says nothing, on every line.
+func quietBools(flags []cli.Flag) {
+	for _, f := range flags {
+		if bf, ok := f.(*cli.BoolFlag); ok && !bf.Value {
+			bf.DisableDefaultText = true
+		}
+	}
+}
+
+// subcommandHelp is "megasend template help [SUBCOMMAND]", in place of
+// urfave/cli's own (which would say "Shows a list of commands" in a help
+// whose every other line starts in lower case). With an argument it never
+// runs: normalizeArgs turns "template help add" into "template add --help".
+func subcommandHelp() *cli.Command {
+	return &cli.Command{
+		Name:            "help",
+		Usage:           "show the subcommands, or one subcommand's options",
+		ArgsUsage:       "[SUBCOMMAND]",
+		HideHelpCommand: true,
+		Action: func(c *cli.Context) error {
+			return cli.ShowSubcommandHelp(c.Lineage()[1])
+		},
+	}
 }
 
 // helpCommand is "megasend help [COMMAND [SUBCOMMAND]]". With arguments

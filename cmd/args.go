@@ -71,6 +71,10 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			// A subcommand is the first positional of a command that has
 			// some. An unknown flag is left for urfave/cli to refuse.
 			if !isFlagToken(t) {
+				if t == "help" && !positional && len(cur.Subcommands) > 0 && j+1 < len(args) {
+					// "template help add" is "template add --help".
+					return normalizeArgs(app, slices.Concat(args[:j], args[j+1:], []string{"--help"}))
+				}
 				if sub := findCommand(cur.Subcommands, t); sub != nil && !positional {
 					cur = sub
 				} else {

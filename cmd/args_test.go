@@ -30,6 +30,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{name: "HelpCommand", in: "help template add", want: "template add --help"},
 		{name: "HelpCommandGlobal", in: "help campaign -q", want: "-q campaign --help"},
 		{name: "BareHelp", in: "help", want: "help"},
+		{name: "SubcommandHelp", in: "template help add -q", want: "-q template add --help"},
+		{name: "HelpAsArgument", in: "template show help", want: "template show help"},
 		{name: "NoCommand", in: "-q", want: "-q"},
 	}
 	app := (&app{}).cli()

@@ -49,8 +49,12 @@ func (a *app) campaignCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "campaign",
 		Usage: "send a template to every recipient of a file, or resume a batch",
-		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [options]
-megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-run] [--sandbox]
+		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [--rate N] [--concurrency N]
+                  [--dry-run] [--preview N] [--sandbox] [--max-errors N|P%] [--yes] [--encoding gbk]
+                  [--not-after TIME] [--request-timeout DURATION]
+megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-run] [--preview N] [--sandbox]
+                  [--rate N] [--concurrency N] [--max-errors N|P%] [--yes] [--not-after TIME]
+                  [--request-timeout DURATION]
 
 --template takes a key stored with 'megasend template add', or a path: an argument
 containing a / or ending in .json or .toml is a file path.`,
@@ -62,14 +66,14 @@ containing a / or ending in .json or .toml is a file path.`,
 			&cli.Float64Flag{Name: flgRate, Usage: "at most `N` messages per second", DefaultText: "the account's rate, else unlimited", Destination: &o.rate},
 			&cli.IntFlag{Name: flgConcurrency, Usage: "`N` concurrent sends", DefaultText: "the account's concurrency, else 32", Destination: &o.concurrency},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "validate, render and preflight; send nothing, record nothing", Destination: &o.dryRun},
-			&cli.IntFlag{Name: flgPreview, Usage: "print the first `N` rendered messages (then send, unless --dry-run or declined at the prompt)", Destination: &o.preview},
+			&cli.IntFlag{Name: flgPreview, Usage: "print the first `N` rendered messages (then send, unless --dry-run or declined at the prompt)", DefaultText: "none", Destination: &o.preview},
 			&cli.BoolFlag{Name: flgSandbox, Usage: "send to a simulated WeChat API in-process (no account needed)", Destination: &o.sandbox},
-			&cli.StringFlag{Name: flgMaxErrors, Usage: "pause when more than `N` recipients fail, or more than P% of recent ones", Destination: &o.maxErrors},
+			&cli.StringFlag{Name: flgMaxErrors, Usage: "`N|P%`: pause once more than N recipients failed in the run, or more than P% of the last 200 outcomes", Destination: &o.maxErrors},
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation on a terminal", Destination: &o.yes},
 			&cli.BoolFlag{Name: flgRetryUnk, Usage: "with --resume: also resend recipients whose outcome is unknown", Destination: &o.retryUnknown},
-			&cli.StringFlag{Name: flgEncoding, Usage: "encoding of the users file: utf-8 or gbk", Destination: &o.encoding},
+			&cli.StringFlag{Name: flgEncoding, Usage: "`NAME` of the users file's encoding: utf-8 or gbk", DefaultText: "utf-8", Destination: &o.encoding},
 			&cli.StringFlag{Name: flgNotAfter, Usage: "do not start or continue sending after `TIME` (2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00 today)", Destination: &o.notAfter},
-			&cli.DurationFlag{Name: flgReqTimeout, Usage: "bound each WeChat API request", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
+			&cli.DurationFlag{Name: flgReqTimeout, Usage: "give up on one WeChat API request after `DURATION` (15s, 1m)", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
 		},

@@ -36,6 +36,7 @@ func (a *app) retryCommand() *cli.Command {
 		Usage:     "requeue a batch's failed or unknown recipients and send them again",
 		ArgsUsage: "NAME",
 		UsageText: `megasend retry NAME [--errcode CODE,...] [--unknown] [--sandbox] [--rate N] [--concurrency N]
+               [--max-errors N|P%] [--yes]
 
 Without flags every failed recipient is requeued; --errcode only those that failed
 with one of the codes. --unknown requeues the recipients whose outcome is unknown:
@@ -47,7 +48,7 @@ keeps its history: attempts add up, and 'megasend report NAME' shows the outcome
 			&cli.BoolFlag{Name: flgSandbox, Usage: "send to a simulated WeChat API in-process (no account needed)", Destination: &o.sandbox},
 			&cli.Float64Flag{Name: flgRate, Usage: "at most `N` messages per second", DefaultText: "the account's rate, else unlimited", Destination: &o.rate},
 			&cli.IntFlag{Name: flgConcurrency, Usage: "`N` concurrent sends", DefaultText: "the account's concurrency, else 32", Destination: &o.concurrency},
-			&cli.StringFlag{Name: flgMaxErrors, Usage: "pause when more than `N` recipients fail, or more than P% of recent ones", Destination: &o.maxErrors},
+			&cli.StringFlag{Name: flgMaxErrors, Usage: "`N|P%`: pause once more than N recipients failed in the run, or more than P% of the last 200 outcomes", Destination: &o.maxErrors},
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation on a terminal", Destination: &o.yes},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},

@@ -122,14 +122,14 @@ func (a *app) templateCommand() *cli.Command {
 		{
 			Name:      "lint",
 			Usage:     "check a template, and every recipient rendered with it, against WeChat's rules",
-			ArgsUsage: "KEY|PATH [--users PATH|-]",
+			ArgsUsage: "KEY|PATH [--users PATH|-] [--encoding gbk]",
 			Description: "KEY|PATH follows the rule of campaign --template: an argument containing a / or ending in\n" +
 				".json or .toml is a file; anything else is a stored key. Problems are printed one per line\n" +
 				"with the file and line; the exit status is 2 if any is an error (the campaign would be\n" +
 				"refused or recipients would fail with 47003), 0 otherwise. Nothing is sent.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: flgUsers, Aliases: []string{"u"}, Usage: "also render every recipient of `PATH` (CSV or JSONL, - for stdin)"},
-				&cli.StringFlag{Name: flgEncoding, Usage: "encoding of the users file: utf-8 or gbk"},
+				&cli.StringFlag{Name: flgEncoding, Usage: "`NAME` of the users file's encoding: utf-8 or gbk", DefaultText: "utf-8"},
 			},
 			Action: func(c *cli.Context) error {
 				args, fl, err := lateFlags(c, 1, 1)
