@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +93,8 @@ func (o campaignOptions) validate() error {
 	switch {
 	case o.resume != "" && o.users != "":
 		return usageErrorf("--resume continues a batch with its own users; drop --users")
+	case o.resume != "" && o.batch != "":
+		return usageErrorf("--resume %s names the batch already; drop --batch", o.resume)
 	case o.resume == "" && (o.template == "" || o.users == ""):
 		return usageErrorf("campaign needs --template and --users (or --resume NAME)")
 	case o.retryUnknown && o.resume == "" && o.batch == "":
@@ -135,8 +139,7 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 			return usageError(err)
 		}
 		if time.Now().After(deadline) {
-			fmt.Fprintf(a.streams.Err, "megasend: past --%s %s: nothing sent\n", flgNotAfter, deadline.Format(time.RFC3339))
-			return withCode(exitResumable, nil)
+			return a.pastDeadline(ctx, o, deadline)
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadlineCause(ctx, deadline, fmt.Errorf("past --%s %s", flgNotAfter, deadline.Format(time.RFC3339)))
@@ -176,6 +179,39 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	return err
 }
 
+// pastDeadline answers a run that starts past --not-after: nothing is sent.
+// It exits 4 when a batch with recipients left is there to resume later (the
+// cron line that continues it ran late), and 2 otherwise: nothing was
+// created, and there is nothing to resume.
+func (a *app) pastDeadline(ctx context.Context, o campaignOptions, deadline time.Time) error {
+	past := fmt.Sprintf("past --%s %s: nothing sent", flgNotAfter, deadline.Format(time.RFC3339))
+	name := cmp.Or(o.resume, o.batch)
+	if name == "" {
+		return usageErrorf("%s", past)
+	}
+	db, b, err := a.openBatch(ctx, name)
+	if exitCode(err) == exitUsage {
+		return usageErrorf("%s, and no batch %q to resume", past, name)
+	} else if err != nil {
+		return err
+	}
+	defer db.Close()
+	left, err := db.Remaining(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	if left == 0 && b.Status != store.StatusImporting {
+		return usageErrorf("%s; batch %s has nothing left to send", past, b.Name)
+	}
+	// The resume command leaves out the deadline that has passed.
+	if i := slices.Index(a.resumeFlags, "--"+flgNotAfter); i >= 0 {
+		a.resumeFlags = slices.Delete(slices.Clone(a.resumeFlags), i, i+2)
+	}
+	fmt.Fprintf(a.streams.Err, "megasend: %s; batch %s is kept with recipients left: %s\n",
+		past, b.Name, a.resumeCommand(b.Name, o.sandbox))
+	return withCode(exitResumable, nil)
+}
+
 // dropUnsent deletes batch b if nothing of it was ever sent, and reports
 // whether it did.
 func (a *app) dropUnsent(ctx context.Context, db *store.DB, b store.Batch) (bool, error) {
@@ -193,6 +229,10 @@ func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions,
 		b, err := findBatch(ctx, db, o.resume)
 		if err != nil {
 			return store.Batch{}, nil, err
+		}
+		if o.encoding != "" && b.Status != store.StatusImporting {
+			// Only an import a killed run left half done reads the file again.
+			return store.Batch{}, nil, usageErrorf("batch %s has imported its users already: --resume reads no users file; drop --%s", b.Name, flgEncoding)
 		}
 		if err := db.Lock(ctx, b.ID, owner); err != nil {
 			return store.Batch{}, nil, lockError(err)

@@ -258,6 +258,9 @@ func (a *app) dryRunResume(ctx context.Context, db *store.DB, o campaignOptions,
 	if b.Status == store.StatusImporting {
 		return usageErrorf("batch %s has not finished importing, so what it will send is not known yet; resume it, or dry-run its users file", b.Name)
 	}
+	if o.encoding != "" {
+		return usageErrorf("batch %s has imported its users already: --resume reads no users file; drop --%s", b.Name, flgEncoding)
+	}
 	send := []string{store.StatePending, store.StateInflight}
 	if o.retryUnknown {
 		send = append(send, store.StateUnknown)
