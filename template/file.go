@@ -141,7 +141,20 @@ func parseWrapper(name, key string, data []byte, skipped int) (*Template, error)
 			return nil, fmt.Errorf("%s: unknown field %q (a template file has key, title and body)", name, field)
 		}
 	}
-	return parseAt(name, key, title, data, bodyOff, body)
+	// The body nested in the wrapper, as EncodeFile writes it, is stored
+	// without the nesting's indentation: export and import round-trip it.
+	body, dedented := dedent(body, wrapperIndent)
+	t, err := Parse(key, title, body)
+	if err != nil {
+		var pe *ParseError
+		if dedented && errors.As(err, &pe) && pe.Line > 1 && pe.Column > 0 {
+			pe.Column += len(wrapperIndent)
+		}
+		return nil, inFile(name, data, bodyOff, err)
+	}
+	line, _ := (&compiler{body: data}).position(bodyOff)
+	t.line0 = line - 1
+	return t, nil
 }
 
 // tomlFile is the TOML form of a template.
@@ -203,16 +216,44 @@ func inFile(name string, data []byte, off int, err error) error {
 //	{
 //	  "key": "order_paid",
 //	  "title": "购买成功通知",
-//	  "body": …the body, byte for byte…
+//	  "body": {
+//	    …the body, each line after the first indented by two spaces…
+//	  }
 //	}
 //
-// body must be a JSON object, as any parsed template's body is.
+// body must be a JSON object, as any parsed template's body is. Its line
+// breaks are white space between JSON tokens (a JSON string holds none), so
+// the indentation changes no value, and ParseFile takes it off again.
 func EncodeFile(key, title string, body []byte) []byte {
 	b := []byte("{\n  \"key\": ")
 	b, _ = appendQuoted(b, strings.ToValidUTF8(key, "\uFFFD"))
 	b = append(b, ",\n  \"title\": "...)
 	b, _ = appendQuoted(b, strings.ToValidUTF8(title, "\uFFFD"))
 	b = append(b, ",\n  \"body\": "...)
-	b = append(b, body...)
+	b = append(b, bytes.ReplaceAll(body, []byte("\n"), []byte("\n"+wrapperIndent))...)
 	return append(b, "\n}\n"...)
+}
+
+// wrapperIndent is how much EncodeFile indents a body's lines after the
+// first, so that it reads as nested in the wrapper.
+const wrapperIndent = "  "
+
+// dedent takes indent off every line of body after the first, if each one
+// has it (or is empty), and reports whether it did. A wrapper written by an
+// earlier EncodeFile, with the body's lines as stored, has a closing brace
+// in column one and is read as it is.
+func dedent(body []byte, indent string) ([]byte, bool) {
+	lines := bytes.Split(body, []byte("\n"))
+	if len(lines) < 2 {
+		return body, false
+	}
+	for _, l := range lines[1:] {
+		if len(bytes.TrimRight(l, "\r")) > 0 && !bytes.HasPrefix(l, []byte(indent)) {
+			return body, false
+		}
+	}
+	for i, l := range lines[1:] {
+		lines[i+1] = bytes.TrimPrefix(l, []byte(indent))
+	}
+	return bytes.Join(lines, []byte("\n")), true
 }

@@ -189,3 +189,67 @@ func TestEncodeFile_Golden(t *testing.T) {
 	tmpl := mustReadTemplate(t, "shipment_update.json")
 	golden(t, "shipment_update.wrapper.golden", EncodeFile(tmpl.Key, "物流状态更新通知", tmpl.Body()))
 }
+
+// TestParseFile_WrapperIndent reads wrappers whose body is indented as
+// EncodeFile writes it, and as it wrote it before (the body's lines as
+// stored): both give the stored bytes, and an error's place in the file.
+func TestParseFile_WrapperIndent(t *testing.T) {
+	body := "{\n  \"touser\": \"${openid}\",\n  \"data\": {\"k\": {\"value\": \"${v}\"}}\n}"
+	tests := []struct {
+		name, file string
+	}{
+		{"Indented", "{\n  \"key\": \"k\",\n  \"title\": \"\",\n  \"body\": {\n    \"touser\": \"${openid}\",\n    \"data\": {\"k\": {\"value\": \"${v}\"}}\n  }\n}\n"},
+		{"AsStored", "{\n  \"key\": \"k\",\n  \"title\": \"\",\n  \"body\": {\n  \"touser\": \"${openid}\",\n  \"data\": {\"k\": {\"value\": \"${v}\"}}\n}\n}\n"},
+		{"CRLF", "{\r\n  \"key\": \"k\",\r\n  \"title\": \"\",\r\n  \"body\": {\r\n    \"touser\": \"${openid}\",\r\n    \"data\": {\"k\": {\"value\": \"${v}\"}}\r\n  }\r\n}\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseFile("k.json", []byte(tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := body
+			if tt.name == "CRLF" {
+				want = strings.ReplaceAll(body, "\n", "\r\n")
+			}
+			if string(got.Body()) != want {
+				t.Errorf("Body() =\n%s\nwant\n%s", got.Body(), want)
+			}
+		})
+	}
+	if enc := string(EncodeFile("k", "", []byte(body))); enc != tests[0].file {
+		t.Errorf("EncodeFile() =\n%s\nwant\n%s", enc, tests[0].file)
+	}
+
+	// Invalid UTF-8 on the body's third line, in column 14 of the file (the
+	// wrapper decodes, so the body's own parse finds it, in its columns).
+	bad := "{\n  \"key\": \"k\",\n  \"body\": {\n    \"touser\": \"${openid}\",\n    \"data\": \"\xff\"\n  }\n}\n"
+	_, err := ParseFile("k.json", []byte(bad))
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 5 || pe.Column != 14 {
+		t.Errorf("ParseFile() error = %v; want k.json:5:14", err)
+	}
+}
+
+// FuzzEncodeFile proves that every body Parse accepts comes back from
+// ParseFile(EncodeFile()) byte for byte, under its key and title.
+func FuzzEncodeFile(f *testing.F) {
+	f.Add([]byte("{\n  \"touser\": \"${openid}\",\n  \"data\": {}\n}"), "标题 \"q\"")
+	f.Add([]byte("{\"a\":\n\n\"b\"\r\n}"), "")
+	f.Add([]byte("{\n\"body\": {\"key\": 1}\n  }"), "t")
+	f.Fuzz(func(t *testing.T, body []byte, title string) {
+		tmpl, err := Parse("k", "", body)
+		if err != nil {
+			return
+		}
+		title = strings.ToValidUTF8(title, "\uFFFD")
+		enc := EncodeFile("k", title, tmpl.Body())
+		back, err := ParseFile("x.json", enc)
+		if err != nil {
+			t.Fatalf("ParseFile(EncodeFile()) = %v\n%s", err, enc)
+		}
+		if back.Key != "k" || back.Title != title || !bytes.Equal(back.Body(), tmpl.Body()) {
+			t.Fatalf("round trip changed the template:\n%q\n%q", tmpl.Body(), back.Body())
+		}
+	})
+}
