@@ -38,9 +38,15 @@ func (a *app) templateCommand() *cli.Command {
 				&cli.StringFlag{Name: flgFile, Aliases: []string{"f"}, Usage: "read the body from `PATH` (- for stdin, the default)"},
 			},
 			Action: func(c *cli.Context) error {
-				args, fl, err := lateFlags(c, 1, 1)
+				args, fl, err := lateFlags(c, 1, 2)
 				if err != nil {
 					return err
+				}
+				if len(args) == 2 {
+					// "template add KEY FILE" reads like the body's file was
+					// given; it must be named with --file.
+					return usageErrorf("template add: unexpected argument %q; to read the body from a file: megasend template add %s --file %s",
+						args[1], shellQuote(args[0]), shellQuote(args[1]))
 				}
 				title, titleSet := fl(flgTitle)
 				file, _ := fl(flgFile)
@@ -257,6 +263,10 @@ func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bo
 	name := file
 	if file == "" || file == "-" {
 		name = "stdin"
+		if file == "" && a.streams.InIsTerminal {
+			// Otherwise a person who forgot --file waits on a silent prompt.
+			fmt.Fprintln(a.streams.Err, "reading the template body from stdin (end with Ctrl-D); to read a file: --file PATH")
+		}
 		data, err = io.ReadAll(a.streams.In)
 	} else {
 		data, err = os.ReadFile(file)

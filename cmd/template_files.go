@@ -48,6 +48,7 @@ func (a *app) runTemplateImport(ctx context.Context, paths []string) error {
 	defer db.Close()
 	for _, t := range ts {
 		old, err := db.Template(ctx, t.Key)
+		exists := err == nil
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -55,7 +56,11 @@ func (a *app) runTemplateImport(ctx context.Context, paths []string) error {
 		if err := db.PutTemplate(ctx, store.Template{Key: t.Key, Title: title, Body: t.Body()}); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.streams.Out, "imported template %s from %s\n", t.Key, from[t.Key])
+		verb := "imported"
+		if exists {
+			verb = "replaced" // as add says it
+		}
+		fmt.Fprintf(a.streams.Out, "%s template %s from %s\n", verb, t.Key, from[t.Key])
 		a.printLint(t.Key, from[t.Key], t.Lint())
 	}
 	return nil

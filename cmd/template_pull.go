@@ -27,10 +27,10 @@ func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
 	if err != nil {
 		return err
 	}
-	have := map[string]string{} // template_id → key of the stored template sending it
+	have := map[string]store.Template{} // template_id → the stored template sending it
 	for _, st := range stored {
 		if t, err := template.Parse(st.Key, st.Title, st.Body); err == nil && t.TemplateID() != "" {
-			have[t.TemplateID()] = st.Key
+			have[t.TemplateID()] = st
 		}
 	}
 	c, stop, err := a.newWeChat(cr, db, sandbox, 1)
@@ -43,8 +43,19 @@ func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
 		return fmt.Errorf("template pull: %w", err)
 	}
 	for _, p := range list {
-		if key, ok := have[p.TemplateID]; ok {
-			fmt.Fprintf(a.streams.Out, "kept template %s (%s): already stored\n", key, p.Title)
+		if st, ok := have[p.TemplateID]; ok {
+			if st.Title != "" || p.Title == "" {
+				fmt.Fprintf(a.streams.Out, "kept template %s (%s): already stored\n", st.Key, p.Title)
+				continue
+			}
+			// The body stays as stored; only the missing title is the
+			// account's, which 'template list' then shows.
+			st.Title = p.Title
+			if err := db.PutTemplate(ctx, st); err != nil {
+				return err
+			}
+			have[p.TemplateID] = st
+			fmt.Fprintf(a.streams.Out, "kept template %s: already stored; its title is now the account's, %s\n", st.Key, p.Title)
 			continue
 		}
 		t, body, err := template.SkeletonFromContent(p.TemplateID, p.Title, p.Content)
@@ -56,7 +67,7 @@ func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
 		if err := db.PutTemplate(ctx, store.Template{Key: t.Key, Title: t.Title, Body: body}); err != nil {
 			return err
 		}
-		have[p.TemplateID] = t.Key
+		have[p.TemplateID] = store.Template{Key: t.Key, Title: t.Title, Body: body}
 		fmt.Fprintf(a.streams.Out, "pulled template %s (%s): variables %s\n", t.Key, p.Title, strings.Join(t.Vars(), ", "))
 	}
 	return nil

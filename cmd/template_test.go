@@ -100,3 +100,32 @@ func TestPickTitle(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateAdd_StdinOnTerminal: without --file, add reads stdin; at a
+// terminal it says so, rather than wait in silence. From a pipe it says
+// nothing, and neither does --file -.
+func TestTemplateAdd_StdinOnTerminal(t *testing.T) {
+	const hint = "reading the template body from stdin (end with Ctrl-D); to read a file: --file PATH"
+	for _, tt := range []struct {
+		name     string
+		terminal bool
+		args     []string
+		want     bool
+	}{
+		{"Terminal", true, nil, true},
+		{"Pipe", false, nil, false},
+		{"FileDash", true, []string{"--file", "-"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "m.db")
+			args := append([]string{"--db", db, "template", "add", "k"}, tt.args...)
+			code, stdout, stderr := runWith(t, testBody, tt.terminal, nil, args...)
+			if code != exitOK || !strings.Contains(stdout, "added template k") {
+				t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+			}
+			if strings.Contains(stderr, hint) != tt.want {
+				t.Errorf("stderr %q; want the hint: %v", stderr, tt.want)
+			}
+		})
+	}
+}
