@@ -308,9 +308,12 @@ func (a *app) continueBatch(ctx context.Context, db *store.DB, nb store.NewBatch
 		return store.Batch{}, err
 	}
 	switch {
+	case b.SourceHash != nb.SourceHash && b.SourcePath != nb.SourcePath:
+		return store.Batch{}, usageErrorf("batch %s exists with a different users file (%s, not %s); use another --batch name, or --resume %s to continue the original",
+			b.Name, b.SourcePath, nb.SourcePath, b.Name)
 	case b.SourceHash != nb.SourceHash:
-		return store.Batch{}, usageErrorf("batch %s exists with a different users file (its content changed); use another --batch name, or --resume %s to continue the original",
-			b.Name, b.Name)
+		return store.Batch{}, usageErrorf("batch %s exists with users file %s, whose content has changed since; use another --batch name, or --resume %s to continue the original",
+			b.Name, b.SourcePath, b.Name)
 	case b.TemplateHash != nb.TemplateHash:
 		return store.Batch{}, usageErrorf("batch %s exists with a different template; use another --batch name, or --resume %s to continue the original",
 			b.Name, b.Name)

@@ -77,3 +77,20 @@ func TestCampaign_RetryUnknownCount(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryDuration(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{14*time.Millisecond + 300*time.Microsecond, "14ms"},
+		{7*time.Second + 254*time.Millisecond, "7.3s"},
+		{67*time.Second + 254311*time.Microsecond, "1m7s"},
+		{2*time.Hour + 59*time.Second + 600*time.Millisecond, "2h1m0s"},
+	}
+	for _, tt := range tests {
+		if got := summaryDuration(tt.in).String(); got != tt.want {
+			t.Errorf("summaryDuration(%v) = %s; want %s", tt.in, got, tt.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -101,7 +102,7 @@ func (s summary) write(w io.Writer) {
 	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", s.skipped)
 	fmt.Fprintf(w, "  pending  %8d\n", s.pending)
 	if s.ran() {
-		fmt.Fprintf(w, "  this run: %d messages in %s (%.1f msgs/s)\n", s.runMessages, s.took.Round(time.Millisecond), s.rate())
+		fmt.Fprintf(w, "  this run: %d messages in %s (%.1f msgs/s)\n", s.runMessages, summaryDuration(s.took), s.rate())
 	}
 	if len(s.failures) > 0 {
 		fmt.Fprintln(w, "failures by errcode:")
@@ -117,12 +118,25 @@ func (s summary) log(log *slog.Logger) {
 		"skipped", s.skipped, "pending", s.pending}
 	if s.ran() {
 		attrs = append(attrs, "run_messages", s.runMessages, "run_seconds", s.took.Round(time.Millisecond).Seconds(),
-			"msgs_per_s", fmt.Sprintf("%.1f", s.rate()))
+			"msgs_per_s", math.Round(s.rate()*10)/10)
 	}
 	if len(s.failures) > 0 {
 		attrs = append(attrs, "failures", s.failures)
 	}
 	log.Info("summary", attrs...)
+}
+
+// summaryDuration rounds d to what a person reads: milliseconds under a
+// second, tenths under a minute, whole seconds above ("1m7s", not
+// "1m7.254311s").
+func summaryDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond)
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 // next tells what to run next: a line "what: command", or with
