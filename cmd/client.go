@@ -94,7 +94,7 @@ func unreachable(err error) bool {
 // or the daily quota will not cover the batch.
 func preflight(ctx context.Context, c *wechat.Client, t *template.Template, pending int64, log *slog.Logger) error {
 	if _, err := c.Token(ctx); err != nil {
-		return credentialError(err)
+		return tokenError(err)
 	}
 	// The two checks are independent: asked at once, they cost one round
 	// trip to WeChat instead of two before the first send.
@@ -146,10 +146,16 @@ func credentialError(err error) error {
 		meaning, advice := wechat.Describe(wechat.Errcode(err))
 		return usageErrorf("cannot get an access token: %w (%s: %s)", err, meaning, advice)
 	}
+	return fmt.Errorf("cannot get an access token: %w", err)
+}
+
+// tokenError maps a failed token fetch before a send: as credentialError
+// does, and WeChat out of reach as errUnreachable.
+func tokenError(err error) error {
 	if unreachable(err) {
 		return fmt.Errorf("%w: cannot get an access token: %w", errUnreachable, err)
 	}
-	return fmt.Errorf("cannot get an access token: %w", err)
+	return credentialError(err)
 }
 
 func hasTemplate(list []wechat.PrivateTemplate, id string) bool {

@@ -158,7 +158,7 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 		_, err = client.Token(ctx)
 		stop()
 		if err != nil {
-			return credentialError(err)
+			return tokenError(err)
 		}
 	}
 	n, err := a.requeue(ctx, db, b, sel, o.sandbox)
