@@ -217,7 +217,9 @@ func (a *app) commands() []*cli.Command {
 // that is off unless given: it says nothing, on every line.
 func quietBools(flags []cli.Flag) {
 	for _, f := range flags {
-		if bf, ok := f.(*cli.BoolFlag); ok && !bf.Value {
+		// Only written when unset: cli.HelpFlag, a package variable shared
+		// by every run, has it set already.
+		if bf, ok := f.(*cli.BoolFlag); ok && !bf.Value && !bf.DisableDefaultText {
 			bf.DisableDefaultText = true
 		}
 	}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -296,4 +297,16 @@ func flagGiven(c *cli.Context, name string) bool {
 		}
 	}
 	return false
+}
+
+// innermost is the error at the end of err's chain: the flag package's own
+// error, under the wrapping of a parser such as parseInterleaved.
+func innermost(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }

@@ -104,6 +104,10 @@ func TestExplainUsage(t *testing.T) {
 		{[]string{"campaign", "--rate", "fast"}, `--rate "fast": not valid; want a number`},
 		{[]string{"retry", "--concurrency", "x", "b"}, `--concurrency "x": not valid; want a whole number`},
 		{[]string{"campaign", "--users"}, "--users needs a value"},
+		// Flags after a positional, parsed by the commands themselves.
+		{[]string{"template", "add", "k", "--titel", "x"}, "unknown flag --titel (did you mean --title?); see 'megasend template add --help'"},
+		{[]string{"retry", "b", "--rat", "0"}, "unknown flag --rat (did you mean --rate?); see 'megasend retry --help'"},
+		{[]string{"retry", "b", "--rate", "x"}, `--rate "x": not valid; want a number`},
 	}
 	for _, tt := range tests {
 		err := app.Run(append([]string{"megasend"}, tt.args...))

@@ -56,7 +56,7 @@ keeps its history: attempts add up, and 'megasend report NAME' shows the outcome
 		Action: func(c *cli.Context) error {
 			args, err := parseInterleaved(c, &o)
 			if err != nil {
-				return err
+				return usageError(explainUsage(c, innermost(err)))
 			}
 			if o.name, err = oneName(c, args); err != nil {
 				return err

@@ -165,9 +165,6 @@ func (a *app) templateCommand() *cli.Command {
 			},
 		},
 	}
-	for _, c := range sub {
-		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError(err) }
-	}
 	return &cli.Command{
 		Name:        "template",
 		Usage:       "store, show, import, export and lint message templates",
@@ -195,7 +192,7 @@ func lateFlags(c *cli.Context, min, max int) ([]string, func(string) (string, bo
 			pos, rest = append(pos, rest[1:]...), nil
 		case len(rest[0]) > 1 && rest[0][0] == '-':
 			if err := late.Parse(rest); err != nil {
-				return nil, nil, usageErrorf("template %s: %w", c.Command.Name, err)
+				return nil, nil, usageError(explainUsage(c, err))
 			}
 			rest = late.Args()
 		default:

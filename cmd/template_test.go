@@ -64,7 +64,7 @@ func TestTemplateCommand_Errors(t *testing.T) {
 		args  []string
 		want  string
 	}{
-		{"unknown flag", "", []string{"template", "add", "k", "--tittle", "x"}, "flag provided but not defined: -tittle"},
+		{"unknown flag", "", []string{"template", "add", "k", "--tittle", "x"}, "unknown flag --tittle (did you mean --title?)"},
 		{"bad stdin", "{", []string{"template", "add", "k"}, "stdin:1:1: unexpected end of JSON input"},
 		{"missing key", "", []string{"template", "show", "nope"}, `no template "nope"`},
 		{"lint missing users", "", []string{"template", "lint", "../testdata/templates/order_paid.json", "--users", "nope.csv"}, "users file"},
