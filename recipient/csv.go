@@ -19,6 +19,7 @@ type csvSource struct {
 	g    *limitReader
 	dec  *textDecoder
 	max  int
+	ids  OpenIDCheck
 
 	header   []string // every column, openid included, in order
 	vars     []string // header without openid
@@ -30,13 +31,13 @@ type csvSource struct {
 	lastLine int
 }
 
-func newCSVSource(br *bufio.Reader, name string, dec *textDecoder, max int) (*csvSource, error) {
+func newCSVSource(br *bufio.Reader, name string, dec *textDecoder, max int, ids OpenIDCheck) (*csvSource, error) {
 	g := newLimitReader(br, max)
 	cr := csv.NewReader(g)
 	cr.ReuseRecord = false // rows' values are kept by the caller
 	cr.LazyQuotes = false  // a stray quote is an error, not silently part of a value
 	cr.FieldsPerRecord = -1
-	s := &csvSource{name: name, cr: cr, g: g, dec: dec, max: max}
+	s := &csvSource{name: name, cr: cr, g: g, dec: dec, max: max, ids: ids}
 	// A JSONL file given a .csv or .txt name fails at its "header"; say why.
 	first, _ := br.Peek(1)
 	looksJSON := len(first) == 1 && first[0] == '{'
@@ -234,7 +235,7 @@ func (s *csvSource) row(line int, rec []string) (Row, *LineError) {
 		}
 		row.Vars = append(row.Vars, Var{Name: s.header[i], Value: v})
 	}
-	if err := CheckOpenID(row.OpenID); err != nil {
+	if err := s.ids.Check(row.OpenID); err != nil {
 		fline, _ := s.cr.FieldPos(s.openidAt)
 		return Row{}, errorf(s.name, fline, "openid", "%v", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-const id1, id2, id3 = "oA0000000000000000000000001", "oB0000000000000000000000002", "oC0000000000000000000000003"
+const id1, id2, id3 = "oA00000000000000000000000001", "oB00000000000000000000000002", "oC00000000000000000000000003"
 
 func mustGBK(tb testing.TB, s string) string {
 	tb.Helper()
@@ -158,7 +158,7 @@ func TestReader_CSV(t *testing.T) {
 			name:  "BareQuoteContinues",
 			input: "openid,name\n" + id1 + ",Bo\"b\n" + id2 + ",Carol\n",
 			want: []string{
-				"users.csv:2: stray quote in an unquoted field (byte 31): quote the whole field and double the quote",
+				"users.csv:2: stray quote in an unquoted field (byte 32): quote the whole field and double the quote",
 				`3:` + id2 + ` name="Carol"`,
 			},
 		},
@@ -166,7 +166,7 @@ func TestReader_CSV(t *testing.T) {
 			name:  "ExtraneousQuoteContinues",
 			input: "openid,name\n" + id1 + ",\"Bob\"s\n" + id2 + ",Carol\n",
 			want: []string{
-				`users.csv:2: quote in a quoted field must be doubled ("") or followed by a comma (byte 33)`,
+				`users.csv:2: quote in a quoted field must be doubled ("") or followed by a comma (byte 34)`,
 				`3:` + id2 + ` name="Carol"`,
 			},
 		},
@@ -175,7 +175,7 @@ func TestReader_CSV(t *testing.T) {
 			input: "openid,name\n" + id1 + ",\"Bob\n" + id2 + ",Carol\n" + id3 + ",\"Dave\"\n" +
 				id2 + ",Eve\n",
 			want: []string{
-				`users.csv:2: quote in a quoted field must be doubled ("") or followed by a comma (line 4, byte 29)`,
+				`users.csv:2: quote in a quoted field must be doubled ("") or followed by a comma (line 4, byte 30)`,
 				`5:` + id2 + ` name="Eve"`,
 			},
 		},
@@ -191,7 +191,7 @@ func TestReader_CSV(t *testing.T) {
 		},
 		{
 			name:  "LineExactlyMax",
-			opts:  Options{MaxLine: 33},
+			opts:  Options{MaxLine: 34},
 			input: "openid,name\n" + id1 + ",Alice\n" + id2 + ",Bobby\n",
 			want:  []string{`2:` + id1 + ` name="Alice"`, `3:` + id2 + ` name="Bobby"`},
 		},

@@ -15,10 +15,10 @@ import (
 // follows a fatal error too).
 func ExampleReader() {
 	users := "openid,name,amount\n" +
-		"oRmDq5Jm3Ynl9XCdtgQ7Kz1abcd,Alice,12.50\n" +
+		"oRmDq5Jm3Ynl9XCdtgQ7Kz1abcdX,Alice,12.50\n" +
 		",Bob,3.00\n" +
-		"oRmDq5Jm3Ynl9XCdtgQ7Kz1wxyz,Carol\n" +
-		"oRmDq5Jm3Ynl9XCdtgQ7Kz1efgh,\"Dave, Jr.\",7.00\n"
+		"oRmDq5Jm3Ynl9XCdtgQ7Kz1wxyzX,Carol\n" +
+		"oRmDq5Jm3Ynl9XCdtgQ7Kz1efghX,\"Dave, Jr.\",7.00\n"
 
 	r, err := recipient.NewReader(strings.NewReader(users), recipient.Options{Name: "users.csv"})
 	if err != nil {
@@ -45,8 +45,8 @@ func ExampleReader() {
 	}
 	// Output:
 	// variables: [name amount]
-	// line 2: oRmDq5Jm3Ynl9XCdtgQ7Kz1abcd Alice
-	// line 5: oRmDq5Jm3Ynl9XCdtgQ7Kz1efgh Dave, Jr.
+	// line 2: oRmDq5Jm3Ynl9XCdtgQ7Kz1abcdX Alice
+	// line 5: oRmDq5Jm3Ynl9XCdtgQ7Kz1efghX Dave, Jr.
 	// users.csv:3: openid: empty
 	// users.csv:4: 2 fields, header has 3
 }
@@ -59,7 +59,7 @@ func ExampleWriter() {
 		fmt.Println(err)
 		return
 	}
-	err = w.Write("oRmDq5Jm3Ynl9XCdtgQ7Kz1abcd", []recipient.Var{
+	err = w.Write("oRmDq5Jm3Ynl9XCdtgQ7Kz1abcdX", []recipient.Var{
 		{Name: "name", Value: "Alice"},
 		{Name: "errcode", Value: "43004"},
 		{Name: "errmsg", Value: "require subscribe, rid: 6560d2b3"},
@@ -73,5 +73,5 @@ func ExampleWriter() {
 	}
 	// Output:
 	// openid,name,errcode,errmsg
-	// oRmDq5Jm3Ynl9XCdtgQ7Kz1abcd,Alice,43004,"require subscribe, rid: 6560d2b3"
+	// oRmDq5Jm3Ynl9XCdtgQ7Kz1abcdX,Alice,43004,"require subscribe, rid: 6560d2b3"
 }

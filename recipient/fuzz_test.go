@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ func addBadSeeds(f *testing.F, ext string, add func([]byte)) {
 // of calls (each call consumes at least one line), only *LineError errors,
 // rows with a plausible openid and valid UTF-8 values without NUL bytes, and
 // strictly increasing line numbers starting after minLine.
-func checkStream(t *testing.T, r *Reader, inputLen, minLine int) {
+func checkStream(t *testing.T, r *Reader, ids OpenIDCheck, inputLen, minLine int) {
 	t.Helper()
 	last := minLine - 1
 	for calls := 0; ; calls++ {
@@ -56,7 +57,7 @@ func checkStream(t *testing.T, r *Reader, inputLen, minLine int) {
 			}
 			continue
 		}
-		if err := CheckOpenID(row.OpenID); err != nil {
+		if err := ids.Check(row.OpenID); err != nil {
 			t.Fatalf("row %d: implausible openid %q returned: %v", row.Line, row.OpenID, err)
 		}
 		for _, v := range row.Vars {
@@ -72,9 +73,13 @@ func checkStream(t *testing.T, r *Reader, inputLen, minLine int) {
 }
 
 // fuzzOptions derives reader options from two fuzzed parameters, so the
-// small line limits and GBK decoding are explored too.
+// small line limits, GBK decoding and the loose openid check (odd limits)
+// are explored too.
 func fuzzOptions(format Format, gbk bool, maxLine uint8) Options {
 	opts := Options{Name: "fuzz", Format: format, MaxLine: int(maxLine)} // 0 means the default
+	if maxLine%2 == 1 {
+		opts.OpenIDs = OpenIDLoose
+	}
 	if gbk {
 		opts.Encoding = "gbk"
 	}
@@ -87,7 +92,8 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("openid,note\n"+id1+",\""+strings.Repeat("x\n", 100)+"\"\n"), false, uint8(16))
 	addBadSeeds(f, ".csv", func(b []byte) { f.Add(b, false, uint8(0)); f.Add(b, true, uint8(8)) })
 	f.Fuzz(func(t *testing.T, data []byte, gbk bool, maxLine uint8) {
-		r, err := NewReader(bytes.NewReader(data), fuzzOptions(FormatCSV, gbk, maxLine))
+		opts := fuzzOptions(FormatCSV, gbk, maxLine)
+		r, err := NewReader(bytes.NewReader(data), opts)
 		if err != nil {
 			var le *LineError
 			if !errors.As(err, &le) {
@@ -100,7 +106,7 @@ func FuzzCSV(f *testing.F) {
 				t.Fatalf("column %q accepted", c)
 			}
 		}
-		checkStream(t, r, len(data), 2)
+		checkStream(t, r, opts.OpenIDs, len(data), 2)
 	})
 }
 
@@ -110,7 +116,8 @@ func FuzzJSONL(f *testing.F) {
 	f.Add([]byte(`{"openid":"`+id1+`","a":"1","a":"2"}`+"\r\n"+`{"openid":1}`), false, uint8(20))
 	addBadSeeds(f, ".jsonl", func(b []byte) { f.Add(b, false, uint8(0)); f.Add(b, true, uint8(8)) })
 	f.Fuzz(func(t *testing.T, data []byte, gbk bool, maxLine uint8) {
-		r, err := NewReader(bytes.NewReader(data), fuzzOptions(FormatJSONL, gbk, maxLine))
+		opts := fuzzOptions(FormatJSONL, gbk, maxLine)
+		r, err := NewReader(bytes.NewReader(data), opts)
 		if err != nil {
 			var le *LineError
 			if !errors.As(err, &le) {
@@ -121,7 +128,7 @@ func FuzzJSONL(f *testing.F) {
 		if r.Columns() != nil {
 			t.Fatal("JSONL reader has columns")
 		}
-		checkStream(t, r, len(data), 1)
+		checkStream(t, r, opts.OpenIDs, len(data), 1)
 	})
 }
 
@@ -199,6 +206,37 @@ func FuzzJSONLParsers(f *testing.F) {
 		slow := run(func(b *rowBuilder) *LineError { return tokenParse([]byte(line), b) })
 		if fast != slow {
 			t.Fatalf("parsers disagree on %q:\nscanFlat:   %s\ntokenParse: %s", line, fast, slow)
+		}
+	})
+}
+
+// openIDPattern is the strict check written the slow, obvious way, for
+// FuzzOpenIDCheck to compare against.
+var (
+	openIDPattern      = regexp.MustCompile(`^[A-Za-z0-9_-]{28}$`)
+	looseOpenIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// FuzzOpenIDCheck holds the openid check to its definition: strict accepts
+// exactly what the pattern does, loose accepts 1 to 64 bytes of the same
+// alphabet, whatever strict accepts loose accepts, and every refusal says
+// why.
+func FuzzOpenIDCheck(f *testing.F) {
+	for _, s := range []string{"oRmDq5Jm3Ynl9XCdtgQ7Kz1-ab_c", "ox", "oRmDq5Jm3Ynl9XCdtgQ7Kz1-ab_", "oAbc\u3000", "o\xff", "", strings.Repeat("a", 65)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		strict, loose := OpenIDStrict.Check(s), OpenIDLoose.Check(s)
+		if want := openIDPattern.MatchString(s); (strict == nil) != want {
+			t.Fatalf("strict check of %q = %v, pattern says %v", s, strict, want)
+		}
+		if want := looseOpenIDPattern.MatchString(s); (loose == nil) != want {
+			t.Fatalf("loose check of %q = %v, pattern says %v", s, loose, want)
+		}
+		for _, err := range []error{strict, loose} {
+			if err != nil && err.Error() == "" {
+				t.Fatalf("empty error for %q", s)
+			}
 		}
 	})
 }

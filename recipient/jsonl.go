@@ -20,6 +20,7 @@ type jsonlSource struct {
 	br   *bufio.Reader
 	dec  *textDecoder
 	max  int
+	ids  OpenIDCheck
 	line int    // number of the last line read
 	buf  []byte // assembles a line that spans more than one buffer fill
 
@@ -37,8 +38,8 @@ type heldLine struct {
 	tooLong bool
 }
 
-func newJSONLSource(br *bufio.Reader, name string, dec *textDecoder, max int) (*jsonlSource, error) {
-	s := &jsonlSource{name: name, br: br, dec: dec, max: max}
+func newJSONLSource(br *bufio.Reader, name string, dec *textDecoder, max int, ids OpenIDCheck) (*jsonlSource, error) {
+	s := &jsonlSource{name: name, br: br, dec: dec, max: max, ids: ids}
 	// Read up to the first non-blank line, to refuse an empty file here as
 	// the CSV reader refuses a missing header.
 	for {
@@ -141,7 +142,7 @@ func (s *jsonlSource) parse(line int, raw []byte) (Row, *LineError) {
 	if msg != "" {
 		return Row{}, errorf(s.name, line, "", "%s", msg)
 	}
-	b := rowBuilder{name: s.name, row: Row{Line: line, Vars: make([]Var, 0, s.width)}}
+	b := rowBuilder{name: s.name, ids: s.ids, row: Row{Line: line, Vars: make([]Var, 0, s.width)}}
 	var le *LineError
 	if json.Valid(text) && bytes.TrimLeft(text, " \t\r")[0] == '{' {
 		le = scanFlat(string(text), &b)
@@ -162,6 +163,7 @@ func (s *jsonlSource) parse(line int, raw []byte) (Row, *LineError) {
 // found them.
 type rowBuilder struct {
 	name      string
+	ids       OpenIDCheck
 	row       Row
 	hasOpenID bool
 	seen      map[string]bool // built once a row has many keys, to keep checks linear
@@ -202,7 +204,7 @@ func (b *rowBuilder) finish() *LineError {
 	if !b.hasOpenID {
 		return errorf(b.name, b.row.Line, "openid", "missing")
 	}
-	if err := CheckOpenID(b.row.OpenID); err != nil {
+	if err := b.ids.Check(b.row.OpenID); err != nil {
 		return errorf(b.name, b.row.Line, "openid", "%v", err)
 	}
 	return nil

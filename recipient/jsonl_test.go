@@ -48,10 +48,10 @@ func TestReader_JSONL(t *testing.T) {
 			name:  "InvalidJSON",
 			input: o1 + ",}\n" + o1 + "\n{openid:1}\n" + o1 + ` "a":1}` + "\n",
 			want: []string{
-				"users.jsonl:1: invalid JSON at byte 41: invalid character '}' looking for beginning of object key string",
+				"users.jsonl:1: invalid JSON at byte 42: invalid character '}' looking for beginning of object key string",
 				"users.jsonl:2: invalid JSON: the line ends inside the object",
 				"users.jsonl:3: invalid JSON at byte 2: invalid character 'o'",
-				"users.jsonl:4: invalid JSON at byte 41: invalid character '\"' after object key:value pair",
+				"users.jsonl:4: invalid JSON at byte 42: invalid character '\"' after object key:value pair",
 			},
 		},
 		{

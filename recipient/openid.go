@@ -3,25 +3,95 @@ package recipient
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// maxOpenIDLen bounds an openid. Real ones are 28 bytes; 64 leaves room for
-// other appids' formats while still catching a whole row pasted into the
-// column.
+// OpenIDLen is the length of every openid WeChat issues to a service
+// account's followers: 28 characters of A-Z, a-z, 0-9, '_' and '-'
+// (reference/wechat-api.md, §6: "ocYxcuAEy30bX0NXmGn4ypqx3tI0").
+const OpenIDLen = 28
+
+// maxOpenIDLen bounds an openid under OpenIDLoose: room for other formats
+// while still catching a whole row pasted into the column.
 const maxOpenIDLen = 64
 
-// CheckOpenID reports whether s is a plausible WeChat openid: 1 to 64 bytes of
-// ASCII letters, digits, '_' and '-'. It cannot tell whether the openid
-// belongs to a follower (only WeChat can, with errcode 40003); it catches the
-// mistakes a spreadsheet makes. The error says what is wrong: "empty",
-// "longer than 64 bytes", "contains a space", "invalid UTF-8" or
-// "invalid character %q".
-func CheckOpenID(s string) error {
+// OpenIDCheck is how strictly openids are checked before anything is sent.
+// The zero value is OpenIDStrict.
+type OpenIDCheck uint8
+
+const (
+	// OpenIDStrict accepts what WeChat issues: exactly 28 characters of
+	// A-Z, a-z, 0-9, '_' and '-'. Anything else would be refused with
+	// 40003 at send, one recipient at a time.
+	OpenIDStrict OpenIDCheck = iota
+	// OpenIDLoose accepts 1 to 64 characters of the same alphabet, for an
+	// account whose openids differ (a proxy that maps its own ids, a
+	// platform with longer ones). It still refuses spaces, quotes and
+	// every other character a spreadsheet slips in.
+	OpenIDLoose
+)
+
+// ParseOpenIDCheck parses a --openid-check or openid_check value: "strict"
+// (also "") or "loose", in any case. Anything else is an error naming both.
+func ParseOpenIDCheck(s string) (OpenIDCheck, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "strict":
+		return OpenIDStrict, nil
+	case "loose":
+		return OpenIDLoose, nil
+	}
+	return OpenIDStrict, fmt.Errorf("unknown openid check %q (want strict or loose)", s)
+}
+
+// String returns the name ParseOpenIDCheck accepts for c.
+func (c OpenIDCheck) String() string {
+	switch c {
+	case OpenIDStrict:
+		return "strict"
+	case OpenIDLoose:
+		return "loose"
+	}
+	return fmt.Sprintf("OpenIDCheck(%d)", int(c))
+}
+
+// openIDByte marks the bytes an openid may hold.
+var openIDByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+	}
+	return t
+}()
+
+// Check reports whether s is a plausible openid under c. It cannot tell
+// whether the openid belongs to a follower (only WeChat can, with errcode
+// 40003); it catches the mistakes a spreadsheet makes. The error says what
+// is wrong: "empty", "longer than 64 bytes", "contains a space", "invalid
+// UTF-8", "invalid character %q", or under OpenIDStrict "%d characters, not
+// 28 …", with the way to accept other lengths.
+//
+// It runs for every row of an import, so a good openid costs one pass over
+// its bytes and no allocation.
+func (c OpenIDCheck) Check(s string) error {
+	n := len(s)
+	ok := n > 0 && n <= maxOpenIDLen && (c == OpenIDLoose || n == OpenIDLen)
+	for i := 0; ok && i < n; i++ {
+		ok = openIDByte[s[i]]
+	}
+	if ok {
+		return nil
+	}
+	return c.explain(s)
+}
+
+// explain says why s failed Check, most telling problem first.
+func (c OpenIDCheck) explain(s string) error {
 	if s == "" {
 		return errors.New("empty")
 	}
+	// A whole row pasted into the column says more by its length than by
+	// the comma or space in it.
 	if len(s) > maxOpenIDLen {
 		return fmt.Errorf("longer than %d bytes", maxOpenIDLen)
 	}
@@ -37,17 +107,18 @@ func CheckOpenID(s string) error {
 		if r == utf8.RuneError && size == 1 {
 			return errors.New("invalid UTF-8")
 		}
-		if !isOpenIDChar(r) {
+		if r >= utf8.RuneSelf || !openIDByte[r] {
 			return fmt.Errorf("invalid character %q", r)
 		}
 		i += size
 	}
-	return nil
+	return fmt.Errorf("%d characters, not %d as WeChat's openids have (an account whose openids differ: --openid-check loose)",
+		len(s), OpenIDLen)
 }
 
-func isOpenIDChar(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
-}
+// CheckOpenID is OpenIDStrict.Check: whether s looks like an openid WeChat
+// issued.
+func CheckOpenID(s string) error { return OpenIDStrict.Check(s) }
 
 // validName reports whether s can be a template variable name:
 // [A-Za-z_][A-Za-z0-9_]*. Columns and keys must be, so that every one of them

@@ -83,6 +83,9 @@ type Options struct {
 	Format   Format // FormatAuto sniffs: a first non-space byte '{' means JSONL, else CSV
 	Encoding string // "", "utf-8", "utf8", "gbk", "gb18030" (case-insensitive)
 	MaxLine  int    // longest allowed line or record in bytes, line terminator excluded; 0 means DefaultMaxLine
+	// OpenIDs is how openids are checked; the zero value, OpenIDStrict,
+	// accepts only the 28-character openids WeChat issues.
+	OpenIDs OpenIDCheck
 }
 
 // Reader reads recipient rows from a CSV or JSONL stream, one at a time.
@@ -96,7 +99,7 @@ type Reader struct {
 // Row is one recipient.
 type Row struct {
 	Line   int    // 1-based line where the record starts (the CSV header is line 1)
-	OpenID string // passed CheckOpenID
+	OpenID string // passed Options.OpenIDs.Check
 	Vars   []Var  // CSV: every non-openid column, in header order; JSONL: every other key, in file order
 }
 
@@ -163,13 +166,13 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	}
 	switch format {
 	case FormatCSV:
-		src, err := newCSVSource(br, name, dec, opts.MaxLine)
+		src, err := newCSVSource(br, name, dec, opts.MaxLine, opts.OpenIDs)
 		if err != nil {
 			return nil, err
 		}
 		return &Reader{src: src, cols: src.vars}, nil
 	case FormatJSONL:
-		src, err := newJSONLSource(br, name, dec, opts.MaxLine)
+		src, err := newJSONLSource(br, name, dec, opts.MaxLine, opts.OpenIDs)
 		if err != nil {
 			return nil, err
 		}

@@ -80,12 +80,14 @@ func NewWriter(w io.Writer, f Format, columns []string) (*Writer, error) {
 // column. JSONL writes only the variables the row has, as strings: the
 // columns first, in order, then any others in the order given.
 //
-// Write fails, writing nothing, if openid fails CheckOpenID or a variable is
+// Write fails, writing nothing, if openid fails OpenIDLoose.Check (the
+// export gives back what an import accepted under either check; a file of
+// openids only the loose check accepts is read back under it) or a variable is
 // named "openid", is listed twice, has a name that is not a valid variable
 // name, or has a value that is not valid UTF-8 or contains a NUL byte. It
 // also returns errors from the underlying writer.
 func (w *Writer) Write(openid string, vars []Var) error {
-	if err := CheckOpenID(openid); err != nil {
+	if err := OpenIDLoose.Check(openid); err != nil {
 		return fmt.Errorf("write recipient: openid %q: %w", openid, err)
 	}
 	for i, v := range vars {

@@ -53,7 +53,7 @@ func writeRows(tb testing.TB, f Format, columns []string, rows []Row) []byte {
 // readRows reads data back, failing on any error.
 func readRows(tb testing.TB, data []byte, f Format) []Row {
 	tb.Helper()
-	r, err := NewReader(bytes.NewReader(data), Options{Name: "export", Format: f})
+	r, err := NewReader(bytes.NewReader(data), Options{Name: "export", Format: f, OpenIDs: OpenIDLoose})
 	if err != nil {
 		tb.Fatalf("NewReader: %v\n%s", err, data)
 	}

@@ -35,9 +35,9 @@ func main() {
 	// Latin-1 "Müller" (0xFC) and a lone 0xFF: invalid UTF-8, and not GBK
 	// either, so no "--encoding gbk" hint.
 	write(dir, "invalid_utf8.csv", "openid,name\n"+
-		"oUtf8000000000000000000000001,Alice\n"+
-		"oUtf8000000000000000000000002,M\xfcller\xff\n"+
-		"oUtf8000000000000000000000003,Bob\n")
+		"oUtf800000000000000000000001,Alice\n"+
+		"oUtf800000000000000000000002,M\xfcller\xff\n"+
+		"oUtf800000000000000000000003,Bob\n")
 
 	// A valid file as Excel's "CSV UTF-8" saves it: BOM first.
 	write(dir, "bom.csv", "\xef\xbb\xbfopenid,name\r\n"+
