@@ -83,6 +83,9 @@ func TestBadCorpus(t *testing.T) {
 			`3:oDup000000000000000000000002 name="Bob"`,
 			`4:oDup000000000000000000000001 name="Alice again"`,
 		}},
+		{name: "workbook.xlsx", want: []string{
+			`OPEN workbook.xlsx:1: this is an Excel workbook (.xlsx), not CSV: save it as "CSV UTF-8 (Comma delimited)" and give megasend that file`,
+		}},
 		{name: "openid_with_space.csv", want: []string{
 			`2:oSpace0000000000000000000001 name="Alice"`,
 			"openid_with_space.csv:3: openid: contains a space",
@@ -124,6 +127,7 @@ func TestBadCorpus_Complete(t *testing.T) {
 		"empty.csv": true, "header_only.csv": true, "no_openid_column.csv": true, "ragged.csv": true,
 		"unterminated_quote.csv": true, "invalid_utf8.csv": true, "gbk_without_encoding.csv": true,
 		"bom.csv": true, "not_object.jsonl": true, "duplicate_openids.csv": true, "openid_with_space.csv": true,
+		"workbook.xlsx": true,
 		// Not recipient files: the templates and configs of the end-to-end
 		// scripts testdata/script/bad_*.txtar, which run the whole corpus.
 		"name.json": true, "not_json.json": true, "needs_coupon.json": true,

@@ -91,6 +91,11 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("openid,name\n"+id1+",\"a\nb\"\n"+id2+",\"open\n"), false, uint8(0))
 	f.Add([]byte("openid,note\n"+id1+",\""+strings.Repeat("x\n", 100)+"\"\n"), false, uint8(16))
 	addBadSeeds(f, ".csv", func(b []byte) { f.Add(b, false, uint8(0)); f.Add(b, true, uint8(8)) })
+	// Spreadsheets and UTF-16 text, which NewReader names instead of reading.
+	addBadSeeds(f, ".xlsx", func(b []byte) { f.Add(b, false, uint8(0)) })
+	f.Add([]byte("PK\x03\x04\x14\x00xl/"), false, uint8(0))
+	f.Add([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), false, uint8(0))
+	f.Add([]byte("\xff\xfeo\x00p\x00"), false, uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, gbk bool, maxLine uint8) {
 		opts := fuzzOptions(FormatCSV, gbk, maxLine)
 		r, err := NewReader(bytes.NewReader(data), opts)

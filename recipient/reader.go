@@ -136,6 +136,9 @@ const sniffWindow = 64 << 10
 //   - opts.Encoding or opts.Format is unknown (a plain error);
 //   - the input is empty: "no header row (empty file)" for CSV, "empty file"
 //     for JSONL;
+//   - the input is a spreadsheet workbook (.xlsx, .xls, .ods) or UTF-16
+//     text, found by its first bytes whatever its name: "this is an Excel
+//     workbook (.xlsx), not CSV: save it as …";
 //   - the CSV header is unusable: malformed, longer than MaxLine, without an
 //     openid column, or with a column name that is empty, duplicated, or not
 //     a valid variable name ([A-Za-z_][A-Za-z0-9_]*);
@@ -157,6 +160,9 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	}
 	name := displayName(opts.Name)
 	br := bufio.NewReaderSize(r, sniffWindow)
+	if kind := notText(br); kind != "" {
+		return nil, errorf(name, 1, "", "this is %s%s", kind, saveAsCSV)
+	}
 	if skipBOM(br) {
 		dec.gbk = false
 	}

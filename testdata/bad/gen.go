@@ -1,7 +1,7 @@
 //go:build ignore
 
 // gen.go writes the files of this corpus whose exact bytes matter and are
-// awkward to type: GBK text, invalid UTF-8, a byte order mark. It was run once
+// awkward to type: GBK text, invalid UTF-8, a byte order mark, a workbook. It was run once
 // and its output committed; run it again after changing it:
 //
 //	go run ./testdata/bad/gen.go
@@ -11,6 +11,8 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"log"
 	"os"
 	"path/filepath"
@@ -43,6 +45,34 @@ func main() {
 	write(dir, "bom.csv", "\xef\xbb\xbfopenid,name\r\n"+
 		"oBom000000000000000000000001,李娜\r\n"+
 		"oBom000000000000000000000002,Zoë\r\n")
+
+	// An Excel workbook given as --users: the parts of an .xlsx (a ZIP
+	// archive), with the recipients in its shared strings.
+	write(dir, "workbook.xlsx", xlsx(map[string]string{
+		"[Content_Types].xml":      `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
+		"xl/workbook.xml":          `<?xml version="1.0" encoding="UTF-8"?><workbook><sheets><sheet name="Sheet1" sheetId="1"/></sheets></workbook>`,
+		"xl/sharedStrings.xml":     `<?xml version="1.0" encoding="UTF-8"?><sst><si><t>openid</t></si><si><t>name</t></si><si><t>oXlsx000000000000000000000001</t></si><si><t>张伟</t></si></sst>`,
+		"xl/worksheets/sheet1.xml": `<?xml version="1.0" encoding="UTF-8"?><worksheet><sheetData/></worksheet>`,
+	}, "[Content_Types].xml", "xl/workbook.xml", "xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"))
+}
+
+// xlsx zips parts in the given order, as Excel lays out a workbook.
+func xlsx(parts map[string]string, order ...string) string {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range order {
+		w, err := zw.Create(name)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if _, err := w.Write([]byte(parts[name])); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		log.Fatal(err)
+	}
+	return buf.String()
 }
 
 func write(dir, name, data string) {
