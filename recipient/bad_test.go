@@ -63,6 +63,16 @@ func TestBadCorpus(t *testing.T) {
 			`3:oGbk000000000000000000000002 name="王芳" city="上海"`,
 			`4:oGbk000000000000000000000003 name="阿依古丽·买买提" city="乌鲁木齐"`,
 		}},
+		{name: "bom_gbk.csv", want: []string{
+			`2:oBomGbk000000000000000000001 name="Alice"`,
+			"bom_gbk.csv:3: name: invalid UTF-8: looks like GBK, but the file starts with a UTF-8 byte order mark, " +
+				"so --encoding gbk cannot help (the file mixes encodings: save it again as CSV UTF-8)",
+		}},
+		{name: "bom_gbk.csv", encoding: "gbk", want: []string{
+			`2:oBomGbk000000000000000000001 name="Alice"`,
+			"bom_gbk.csv:3: name: invalid UTF-8: the file starts with a UTF-8 byte order mark, which overrides --encoding gbk, " +
+				"yet this looks like GBK (the file mixes encodings: save it again as CSV UTF-8)",
+		}},
 		{name: "bom.csv", want: []string{
 			`2:oBom000000000000000000000001 name="李娜"`,
 			`3:oBom000000000000000000000002 name="Zoë"`,
@@ -127,7 +137,7 @@ func TestBadCorpus_Complete(t *testing.T) {
 		"empty.csv": true, "header_only.csv": true, "no_openid_column.csv": true, "ragged.csv": true,
 		"unterminated_quote.csv": true, "invalid_utf8.csv": true, "gbk_without_encoding.csv": true,
 		"bom.csv": true, "not_object.jsonl": true, "duplicate_openids.csv": true, "openid_with_space.csv": true,
-		"workbook.xlsx": true,
+		"workbook.xlsx": true, "bom_gbk.csv": true,
 		// Not recipient files: the templates and configs of the end-to-end
 		// scripts testdata/script/bad_*.txtar, which run the whole corpus.
 		"name.json": true, "not_json.json": true, "needs_coupon.json": true,

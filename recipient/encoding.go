@@ -26,12 +26,34 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 type textDecoder struct {
 	gbk bool              // input is GBK/GB18030, not UTF-8
 	gb  *encoding.Decoder // GB18030 decoder: for gbk input and for the hint
+	// hint follows "invalid UTF-8" when the bytes look like GBK: "try
+	// --encoding gbk", unless a byte order mark has made the file UTF-8
+	// whatever the flag says; then the flag cannot help (see overrideBOM).
+	hint string
+}
+
+// gbkHint is the advice for GBK bytes in a file read as UTF-8.
+const gbkHint = " (try --encoding gbk)"
+
+// overrideBOM records that the input started with a UTF-8 byte order mark:
+// it is read as UTF-8 even under --encoding gbk (as browsers do), so GBK
+// rows in it are a file of two encodings, which no flag reads. The advice
+// says so instead of pointing at a flag that was given, or would not help.
+func (d *textDecoder) overrideBOM() {
+	if d.gbk {
+		d.hint = ": the file starts with a UTF-8 byte order mark, which overrides --encoding gbk, " +
+			"yet this looks like GBK (the file mixes encodings: save it again as CSV UTF-8)"
+	} else {
+		d.hint = ": looks like GBK, but the file starts with a UTF-8 byte order mark, " +
+			"so --encoding gbk cannot help (the file mixes encodings: save it again as CSV UTF-8)"
+	}
+	d.gbk = false
 }
 
 // newTextDecoder parses an Options.Encoding value. GBK input is decoded as
 // GB18030, its superset, so characters Excel writes beyond GBK survive.
 func newTextDecoder(name string) (*textDecoder, error) {
-	d := &textDecoder{gb: simplifiedchinese.GB18030.NewDecoder()}
+	d := &textDecoder{gb: simplifiedchinese.GB18030.NewDecoder(), hint: gbkHint}
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "", "utf-8", "utf8":
 	case "gbk", "gb18030":
@@ -43,7 +65,8 @@ func newTextDecoder(name string) (*textDecoder, error) {
 }
 
 // decode returns raw as UTF-8. On failure it returns a message for a
-// LineError instead: "invalid UTF-8 (try --encoding gbk)", "invalid GBK".
+// LineError instead: "invalid UTF-8", with advice when the bytes look like
+// GBK ("(try --encoding gbk)", or what overrideBOM says), or "invalid GBK".
 func (d *textDecoder) decode(raw string) (string, string) {
 	if isASCII(raw) {
 		return raw, "" // the common case: nothing to convert or check
@@ -53,7 +76,7 @@ func (d *textDecoder) decode(raw string) (string, string) {
 			return raw, ""
 		}
 		if looksLikeGBK(d.gb, []byte(raw)) {
-			return "", "invalid UTF-8 (try --encoding gbk)"
+			return "", "invalid UTF-8" + d.hint
 		}
 		return "", "invalid UTF-8"
 	}
@@ -77,7 +100,7 @@ func (d *textDecoder) decodeBytes(raw []byte) ([]byte, string) {
 			return raw, ""
 		}
 		if looksLikeGBK(d.gb, raw) {
-			return nil, "invalid UTF-8 (try --encoding gbk)"
+			return nil, "invalid UTF-8" + d.hint
 		}
 		return nil, "invalid UTF-8"
 	}

@@ -164,7 +164,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		return nil, errorf(name, 1, "", "this is %s%s", kind, saveAsCSV)
 	}
 	if skipBOM(br) {
-		dec.gbk = false
+		dec.overrideBOM()
 	}
 	format := opts.Format
 	if format == FormatAuto {

@@ -46,6 +46,16 @@ func main() {
 		"oBom000000000000000000000001,李娜\r\n"+
 		"oBom000000000000000000000002,Zoë\r\n")
 
+	// A UTF-8 file (byte order mark, header) to which GBK rows were
+	// appended: the mark makes it UTF-8 whatever --encoding says.
+	gbkRows, err := simplifiedchinese.GBK.NewEncoder().String(
+		"oBomGbk000000000000000000002,王芳\r\n")
+	if err != nil {
+		log.Fatal(err)
+	}
+	write(dir, "bom_gbk.csv", "\xef\xbb\xbfopenid,name\r\n"+
+		"oBomGbk000000000000000000001,Alice\r\n"+gbkRows)
+
 	// An Excel workbook given as --users: the parts of an .xlsx (a ZIP
 	// archive), with the recipients in its shared strings.
 	write(dir, "workbook.xlsx", xlsx(map[string]string{
