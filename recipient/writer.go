@@ -2,7 +2,6 @@ package recipient
 
 import (
 	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +26,7 @@ type Writer struct {
 	columns []string
 	index   map[string]int // column name → position in columns
 
-	cw *csv.Writer
+	cw *CSVWriter
 	bw *bufio.Writer
 
 	record  []string // CSV: the record being built, openid first
@@ -40,10 +39,22 @@ type Writer struct {
 // "openid,<columns...>" at once (buffered until Flush); JSONL writes each
 // object with openid first, then the columns in order. It fails for
 // FormatAuto or an unknown format, and for a column that is "openid",
-// duplicated, or not a valid variable name.
+// duplicated, or not a valid variable name. It writes UTF-8 without a byte
+// order mark; NewWriterOptions chooses.
 func NewWriter(w io.Writer, f Format, columns []string) (*Writer, error) {
+	return NewWriterOptions(w, f, columns, WriterOptions{})
+}
+
+// NewWriterOptions is NewWriter writing CSV in the encoding opts choose
+// (see WriterOptions). It also fails for options that do not apply: GBK or
+// a byte order mark for JSONL, a byte order mark with GBK. In GBK, Write
+// refuses a row with a value GBK cannot hold, with an *EncodeError.
+func NewWriterOptions(w io.Writer, f Format, columns []string, opts WriterOptions) (*Writer, error) {
 	if f != FormatCSV && f != FormatJSONL {
 		return nil, fmt.Errorf("new writer: format %v: want csv or jsonl", f)
+	}
+	if _, err := opts.validate(f); err != nil {
+		return nil, fmt.Errorf("new writer: %w", err)
 	}
 	wr := &Writer{
 		format:  f,
@@ -67,7 +78,11 @@ func NewWriter(w io.Writer, f Format, columns []string) (*Writer, error) {
 		wr.present = make([]bool, len(columns))
 		return wr, nil
 	}
-	wr.cw = csv.NewWriter(w)
+	cw, err := NewCSVWriter(w, opts)
+	if err != nil {
+		return nil, fmt.Errorf("new writer: %w", err)
+	}
+	wr.cw = cw
 	wr.record = make([]string, 1+len(columns))
 	if err := wr.cw.Write(append([]string{"openid"}, columns...)); err != nil {
 		return nil, fmt.Errorf("new writer: write header: %w", err)
@@ -84,7 +99,8 @@ func NewWriter(w io.Writer, f Format, columns []string) (*Writer, error) {
 // export gives back what an import accepted under either check; a file of
 // openids only the loose check accepts is read back under it) or a variable is
 // named "openid", is listed twice, has a name that is not a valid variable
-// name, or has a value that is not valid UTF-8 or contains a NUL byte. It
+// name, or has a value that is not valid UTF-8 or contains a NUL byte; in
+// GBK, also if a value holds a character GBK cannot (an *EncodeError). It
 // also returns errors from the underlying writer.
 func (w *Writer) Write(openid string, vars []Var) error {
 	if err := OpenIDLoose.Check(openid); err != nil {
@@ -177,8 +193,7 @@ func (w *Writer) Flush() error {
 	if w.format == FormatJSONL {
 		return w.bw.Flush()
 	}
-	w.cw.Flush()
-	return w.cw.Error()
+	return w.cw.Flush()
 }
 
 func appendMember(b []byte, v Var) []byte {
