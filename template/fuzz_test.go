@@ -106,6 +106,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"a":"$${not} $1 ${"}`))
 	f.Add([]byte("{\"\":\"\\u0000\\ud800\"}"))
 	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Add([]byte(`{"touser":"oFIXED0000000000000000000000","template_id":"T1","data":{"k":{"value":"${name}"}}}`))
+	f.Add([]byte(`{"touser":"${openid:-x}","template_id":"T","data":{}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tmpl, err := Parse("fuzz", "", body)
 		if err != nil {
@@ -137,9 +139,24 @@ func FuzzParse(f *testing.F) {
 			}
 			tmpl.LintRendered(out)
 		}
+		lintErrors := 0
 		for _, p := range tmpl.Lint() {
 			if p.Msg == "" || strings.HasPrefix(p.Path, ".") {
 				t.Errorf("Lint() = %+v", p)
+			}
+			if p.Severity == Error {
+				lintErrors++
+			}
+		}
+		// A template Lint passes sends each message to its recipient.
+		if lintErrors == 0 {
+			out, _ := tmpl.Render(nil, lookup, "")
+			var msg map[string]any
+			if err := json.Unmarshal(out, &msg); err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := lookup("openid"); msg["touser"] != want {
+				t.Fatalf("Lint() passes %s, which sends to %q", body, msg["touser"])
 			}
 		}
 	})

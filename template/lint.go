@@ -58,11 +58,11 @@ func (p Problem) String() string {
 const legacyLimit = 20
 
 // Lint checks what the template states for every recipient: the required
-// fields (touser, template_id, data; errors if missing), fields WeChat
-// drops or ignores since 2023 (first, remark, color, topcolor; warnings),
-// and data values written literally, which are checked as LintRendered
-// checks a recipient's values. Problems come in document order, after the
-// missing-field errors.
+// fields (touser, which must be exactly "${openid}", template_id, data;
+// errors if missing or wrong), fields WeChat drops or ignores since 2023 (first, remark,
+// color, topcolor; warnings), and data values written literally, which are
+// checked as LintRendered checks a recipient's values. Problems come in
+// document order, after the top-level fields' errors.
 func (t *Template) Lint() []Problem {
 	var ps []Problem
 	top := map[string]*node{}
@@ -129,13 +129,21 @@ func checkTop(top map[string]*node) []Problem {
 		}
 		ps = append(ps, p)
 	}
+	// The ledger records each message as sent to its row's openid, so
+	// touser must be that openid and nothing else: a fixed openid would
+	// send every recipient's message to one user while the ledger said
+	// "sent" for each; another variable would send it to someone the
+	// ledger does not name. A default (${openid:-x}) is refused too: every
+	// row has an openid, so it could only ever mean "send to x".
 	switch n := top["touser"]; {
 	case n == nil:
-		add(Error, "touser", `missing: it is the recipient's openid, normally "${openid}"`, nil)
+		add(Error, "touser", `missing: it must be "${openid}", the recipient's openid`, nil)
 	case n.kind != kindString || !n.vars && n.text == "":
-		add(Error, "touser", `must be the recipient's openid, normally "${openid}"`, n)
+		add(Error, "touser", `must be "${openid}", the recipient's openid`, n)
 	case !n.vars:
-		add(Warning, "touser", `fixed openid: every message goes to the same user; use "${openid}"`, n)
+		add(Error, "touser", fmt.Sprintf(`fixed openid %q: every recipient's message would go to that one user; use "${openid}"`, n.text), n)
+	case !isOpenIDRef(n.parts):
+		add(Error, "touser", fmt.Sprintf(`must be exactly "${openid}", not %q: the ledger records each message as sent to its recipient's openid`, rawText(n.parts)), n)
 	}
 	switch n := top["template_id"]; {
 	case n == nil:
@@ -150,6 +158,28 @@ func checkTop(top map[string]*node) []Problem {
 		add(Error, "data", "must be an object of keys such as keyword1 or thing1", n)
 	}
 	return ps
+}
+
+// isOpenIDRef reports whether parts are exactly ${openid}: the name alone,
+// no default, no text around it.
+func isOpenIDRef(parts []rawPart) bool {
+	return len(parts) == 1 && parts[0].name == "openid" && !parts[0].hasDef
+}
+
+// rawText writes parts back as the template spells them, for messages.
+func rawText(parts []rawPart) string {
+	var b strings.Builder
+	for _, p := range parts {
+		switch {
+		case p.name == "":
+			b.WriteString(strings.ReplaceAll(p.text, "${", "$${"))
+		case p.hasDef:
+			b.WriteString("${" + p.name + ":-" + p.def + "}")
+		default:
+			b.WriteString("${" + p.name + "}")
+		}
+	}
+	return b.String()
 }
 
 // LintRendered checks one recipient's rendered body (from Render) against

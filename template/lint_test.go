@@ -21,7 +21,7 @@ func TestTemplate_Lint(t *testing.T) {
 			name: "Missing",
 			body: `{"url":"x"}`,
 			want: []string{
-				`0: error: touser: missing: it is the recipient's openid, normally "${openid}"`,
+				`0: error: touser: missing: it must be "${openid}", the recipient's openid`,
 				"0: error: template_id: missing: WeChat refuses the message with 40036",
 				"0: error: data: missing: the message has no content",
 			},
@@ -30,7 +30,7 @@ func TestTemplate_Lint(t *testing.T) {
 			name: "WrongKinds",
 			body: "{\"touser\":\"\",\n\"template_id\":7,\n\"data\":[]}",
 			want: []string{
-				`1: error: touser: must be the recipient's openid, normally "${openid}"`,
+				`1: error: touser: must be "${openid}", the recipient's openid`,
 				"2: error: template_id: must be the template's id, a non-empty string",
 				"3: error: data: must be an object of keys such as keyword1 or thing1",
 			},
@@ -38,7 +38,40 @@ func TestTemplate_Lint(t *testing.T) {
 		{
 			name: "FixedTouser",
 			body: `{"touser":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","template_id":"T","data":{}}`,
-			want: []string{`1: warning: touser: fixed openid: every message goes to the same user; use "${openid}"`},
+			want: []string{`1: error: touser: fixed openid "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o": every recipient's message would go to that one user; use "${openid}"`},
+		},
+		{
+			// The issue's case: a fixed touser beside per-recipient values.
+			name: "FixedTouserWithVariables",
+			body: `{"touser":"oFIXED0000000000000000000000","template_id":"T1","data":{"keyword1":{"value":"${name}"}}}`,
+			want: []string{`1: error: touser: fixed openid "oFIXED0000000000000000000000": every recipient's message would go to that one user; use "${openid}"`},
+		},
+		{
+			name: "TouserOtherVariable",
+			body: `{"touser":"${wxid}","template_id":"T","data":{}}`,
+			want: []string{`1: error: touser: must be exactly "${openid}", not "${wxid}": the ledger records each message as sent to its recipient's openid`},
+		},
+		{
+			// Every row has an openid, so a default could only mean "send
+			// to this one user".
+			name: "TouserDefault",
+			body: `{"touser":"${openid:-oFIXED0000000000000000000000}","template_id":"T","data":{}}`,
+			want: []string{`1: error: touser: must be exactly "${openid}", not "${openid:-oFIXED0000000000000000000000}": the ledger records each message as sent to its recipient's openid`},
+		},
+		{
+			name: "TouserWithText",
+			body: `{"touser":" ${openid}","template_id":"T","data":{}}`,
+			want: []string{`1: error: touser: must be exactly "${openid}", not " ${openid}": the ledger records each message as sent to its recipient's openid`},
+		},
+		{
+			name: "TouserEscaped",
+			body: `{"touser":"$${openid}","template_id":"T","data":{}}`,
+			want: []string{`1: error: touser: fixed openid "${openid}": every recipient's message would go to that one user; use "${openid}"`},
+		},
+		{
+			name: "TouserTwoVariables",
+			body: `{"touser":"${openid}${x}","template_id":"T","data":{}}`,
+			want: []string{`1: error: touser: must be exactly "${openid}", not "${openid}${x}": the ledger records each message as sent to its recipient's openid`},
 		},
 		{
 			name: "Legacy2023",
