@@ -107,7 +107,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("{\"\":\"\\u0000\\ud800\"}"))
 	f.Add([]byte(`{"a":1,"a":2}`))
 	f.Add([]byte(`{"touser":"oFIXED0000000000000000000000","template_id":"T1","data":{"k":{"value":"${name}"}}}`))
-	f.Add([]byte(`{"touser":"${openid:-x}","template_id":"T","data":{}}`))
+	f.Add([]byte(`{"touser":"${openid:-x}","template_id":"T","data":{"${name}":{"value":"v"}}}`))
+	f.Add([]byte(`{"touser":"${openid}","template_id":"T","data":{"\u0024{a}":{"value":"v"}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tmpl, err := Parse("fuzz", "", body)
 		if err != nil {
@@ -148,7 +149,8 @@ func FuzzParse(f *testing.F) {
 				lintErrors++
 			}
 		}
-		// A template Lint passes sends each message to its recipient.
+		// A template Lint passes sends each message to its recipient, and
+		// no key of it holds a placeholder, which would be sent as written.
 		if lintErrors == 0 {
 			out, _ := tmpl.Render(nil, lookup, "")
 			var msg map[string]any
@@ -158,8 +160,33 @@ func FuzzParse(f *testing.F) {
 			if want, _ := lookup("openid"); msg["touser"] != want {
 				t.Fatalf("Lint() passes %s, which sends to %q", body, msg["touser"])
 			}
+			if k := placeholderKey(msg); k != "" {
+				t.Fatalf("Lint() passes %s, with the key %q", body, k)
+			}
 		}
 	})
+}
+
+// placeholderKey returns a key of v, at any depth, that holds "${".
+func placeholderKey(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, sub := range v {
+			if strings.Contains(k, "${") {
+				return k
+			}
+			if k := placeholderKey(sub); k != "" {
+				return k
+			}
+		}
+	case []any:
+		for _, sub := range v {
+			if k := placeholderKey(sub); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 func decodeNumbers(t *testing.T, b []byte) any {

@@ -59,7 +59,8 @@ const legacyLimit = 20
 
 // Lint checks what the template states for every recipient: the required
 // fields (touser, which must be exactly "${openid}", template_id, data;
-// errors if missing or wrong), fields WeChat drops or ignores since 2023 (first, remark,
+// errors if missing or wrong), placeholders in keys (errors: keys are sent
+// as written), fields WeChat drops or ignores since 2023 (first, remark,
 // color, topcolor; warnings), and data values written literally, which are
 // checked as LintRendered checks a recipient's values. Problems come in
 // document order, after the top-level fields' errors.
@@ -83,6 +84,11 @@ func (t *Template) Lint() []Problem {
 		n := &t.nodes[i]
 		at := func(sev Severity, msg string) {
 			ps = append(ps, Problem{Severity: sev, Path: pathString(n.path), Msg: msg, Line: n.line})
+		}
+		// Keys are sent as written: a placeholder in one would reach WeChat
+		// as "${name}". Reported once, at the innermost such key.
+		if key := n.path[len(n.path)-1]; strings.Contains(key, "${") {
+			at(Error, "placeholder in a key: keys are sent as written; placeholders work in string values only")
 		}
 		switch {
 		case len(n.path) == 1 && n.path[0] == "topcolor":

@@ -74,6 +74,22 @@ func TestTemplate_Lint(t *testing.T) {
 			want: []string{`1: error: touser: must be exactly "${openid}", not "${openid}${x}": the ledger records each message as sent to its recipient's openid`},
 		},
 		{
+			name: "PlaceholderInKey",
+			body: "{\"touser\":\"${openid}\",\"template_id\":\"T\",\"data\":{\n\"${name}\":{\"value\":\"${x}\"},\n\"keyword2\":{\"${k}\":\"v\",\"value\":\"$${y}\"}},\n\"${top}\":1}",
+			want: []string{
+				"2: error: data.${name}: placeholder in a key: keys are sent as written; placeholders work in string values only",
+				"3: error: data.keyword2.${k}: placeholder in a key: keys are sent as written; placeholders work in string values only",
+				"4: error: ${top}: placeholder in a key: keys are sent as written; placeholders work in string values only",
+			},
+		},
+		{
+			// "$${" is no placeholder in a value, but a key is sent as
+			// written, escape and all: refused as well.
+			name: "EscapedPlaceholderInKey",
+			body: `{"touser":"${openid}","template_id":"T","data":{"$${a}":{"value":"x"}}}`,
+			want: []string{"1: error: data.$${a}: placeholder in a key: keys are sent as written; placeholders work in string values only"},
+		},
+		{
 			name: "Legacy2023",
 			body: "{\"touser\":\"${openid}\",\"template_id\":\"T\",\"topcolor\":\"#FF0000\",\"data\":{\n" +
 				"\"first\":{\"value\":\"您好\",\"color\":\"#173177\"},\n" +

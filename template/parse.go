@@ -348,12 +348,16 @@ func (c *compiler) str(path []string, line int, s string) error {
 	return nil
 }
 
-// pathString joins path as data.keyword1.value or list[0].
+// pathString joins path as data.keyword1.value or list[0]. An empty key,
+// which JSON allows, is written "" so that it still shows.
 func pathString(path []string) string {
 	var b []byte
 	for i, p := range path {
 		if i > 0 && (p == "" || p[0] != '[') {
 			b = append(b, '.')
+		}
+		if p == "" {
+			p = `""`
 		}
 		b = append(b, p...)
 	}
