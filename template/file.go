@@ -54,10 +54,20 @@ func CheckKey(key string) error {
 // bare request body or a {"key", "title", "body"} wrapper. A key missing
 // from the file is the file name without its extension. The body is kept
 // exactly as written, minus surrounding white space and a byte order mark.
+// The template's File is name.
 //
 // Errors name the file; a *ParseError from a JSON file gives the line and
 // column in the file. Unknown wrapper or TOML fields are errors.
 func ParseFile(name string, data []byte) (*Template, error) {
+	t, err := parseFile(name, data)
+	if err != nil {
+		return nil, err
+	}
+	t.File = name
+	return t, nil
+}
+
+func parseFile(name string, data []byte) (*Template, error) {
 	base := filepath.Base(name)
 	key := strings.TrimSuffix(base, filepath.Ext(base))
 	if strings.ToLower(filepath.Ext(name)) == ".toml" {

@@ -90,6 +90,10 @@ func TestParseFile(t *testing.T) {
 			if tmpl.Key != tt.key || tmpl.Title != tt.title || string(tmpl.Body()) != tt.wantB {
 				t.Errorf("ParseFile() = key %q title %q body\n%s\nwant key %q title %q body\n%s", tmpl.Key, tmpl.Title, tmpl.Body(), tt.key, tt.title, tt.wantB)
 			}
+			// Messages name the file given, never the key derived from it.
+			if tmpl.File != tt.file {
+				t.Errorf("File = %q, want %q", tmpl.File, tt.file)
+			}
 		})
 	}
 }

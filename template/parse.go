@@ -15,6 +15,10 @@ import (
 type Template struct {
 	Key   string
 	Title string
+	// File is the name a template read by ParseFile was read from, as
+	// given; "" for Parse. Messages name it rather than Key, which for a
+	// file is no key any command could look up.
+	File string
 
 	body       []byte    // as given to Parse
 	segs       []segment // the compiled body; see render.go
