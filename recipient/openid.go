@@ -56,6 +56,20 @@ func (c OpenIDCheck) String() string {
 	return fmt.Sprintf("OpenIDCheck(%d)", int(c))
 }
 
+// MarshalText returns c's name, so configuration files can hold it.
+func (c OpenIDCheck) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText parses a name as ParseOpenIDCheck does, so configuration
+// files can hold a check: openid_check = "loose".
+func (c *OpenIDCheck) UnmarshalText(b []byte) error {
+	v, err := ParseOpenIDCheck(string(b))
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
 // openIDByte marks the bytes an openid may hold.
 var openIDByte = func() (t [256]bool) {
 	for c := range 256 {

@@ -85,6 +85,19 @@ func TestParseOpenIDCheck(t *testing.T) {
 	}
 }
 
+func TestOpenIDCheck_Text(t *testing.T) {
+	var c OpenIDCheck
+	if err := c.UnmarshalText([]byte("loose")); err != nil || c != OpenIDLoose {
+		t.Fatalf("UnmarshalText(loose) = %v, %v", c, err)
+	}
+	if b, _ := c.MarshalText(); string(b) != "loose" {
+		t.Fatalf("MarshalText = %q", b)
+	}
+	if err := c.UnmarshalText([]byte("lax")); err == nil || c != OpenIDLoose {
+		t.Fatalf("UnmarshalText(lax) = %v, %v; want an error and no change", c, err)
+	}
+}
+
 // TestReader_OpenIDCheck checks that Options.OpenIDs reaches both formats:
 // the "ox" and 27-character openids are refused by default, and a
 // loose reader takes them.
