@@ -223,6 +223,7 @@ func TestTemplate_Lint_Golden(t *testing.T) {
 		name, template, users string
 	}{
 		{"order_paid", "order_paid.json", "users.csv"},
+		{"order_paid_legacy", "order_paid_legacy.json", "users.csv"},
 		{"designer_dispatch", "designer_dispatch.json", ""},
 		{"audit_pending", "audit_pending.json", ""},
 		{"shipment_update", "shipment_update.json", "shipments.csv"},

@@ -151,6 +151,7 @@ func TestTemplate_Render_Golden(t *testing.T) {
 		name, template, users string
 	}{
 		{"order_paid", "order_paid.json", "users.csv"},
+		{"order_paid_legacy", "order_paid_legacy.json", "users.csv"},
 		{"shipment_update", "shipment_update.json", "shipments.csv"},
 	}
 	for _, tt := range tests {
