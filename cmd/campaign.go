@@ -41,6 +41,7 @@ type campaignOptions struct {
 	yes            bool
 	retryUnknown   bool
 	encoding       string
+	openidCheck    string
 	dedupWindow    time.Duration
 	timeout        time.Duration
 	notAfter       string
@@ -74,6 +75,7 @@ containing a / or ending in .json or .toml is a file path.`,
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation on a terminal", Destination: &o.yes},
 			&cli.BoolFlag{Name: flgRetryUnk, Usage: "with --resume: also resend recipients whose outcome is unknown", Destination: &o.retryUnknown},
 			&cli.StringFlag{Name: flgEncoding, Usage: "`NAME` of the users file's encoding: utf-8 or gbk", DefaultText: "utf-8", Destination: &o.encoding},
+			openIDCheckFlag(&o.openidCheck),
 			&cli.StringFlag{Name: flgNotAfter, Usage: "do not start or continue sending after `TIME` (2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00 today)", Destination: &o.notAfter},
 			&cli.DurationFlag{Name: flgReqTimeout, Usage: "give up on one WeChat API request after `DURATION` (15s, 1m)", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
@@ -153,6 +155,9 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	}
 	if o.concurrency == 0 {
 		o.concurrency = 32
+	}
+	if o.openidCheck == "" {
+		o.openidCheck = cr.OpenIDCheck.String()
 	}
 	if o.dryRun {
 		return a.dryRun(ctx, o, cr)
@@ -290,7 +295,7 @@ func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions,
 		return store.Batch{}, nil, err
 	}
 	a.log.Info("importing recipients", "batch", b.Name, "users", src.display)
-	res, err := a.importBatch(ctx, db, b, t, src, o.encoding, o.preview)
+	res, err := a.importBatch(ctx, db, b, t, src, o.input(), o.preview)
 	if err != nil {
 		return store.Batch{}, nil, err
 	}
@@ -336,7 +341,7 @@ func (a *app) reimport(ctx context.Context, db *store.DB, b store.Batch, t *temp
 		return store.Batch{}, usageErrorf("batch %s was interrupted while importing and %s changed or is gone; start a new batch", b.Name, b.SourcePath)
 	}
 	src := &source{path: b.SourcePath, display: b.SourcePath, hash: hash, cleanup: func() {}}
-	res, err := a.importBatch(ctx, db, b, t, src, o.encoding, o.preview)
+	res, err := a.importBatch(ctx, db, b, t, src, o.input(), o.preview)
 	if err != nil {
 		return store.Batch{}, err
 	}
@@ -382,26 +387,43 @@ func (a *app) loadTemplate(ctx context.Context, db *store.DB, ref string) (*temp
 	return t, nil
 }
 
-// lintTemplate refuses the template's errors and sums its warnings up in
-// one line: they repeat on every run, and 'template lint' lists them.
+// lintTemplate refuses the template's errors, each on a line of its own
+// in lint's format. Its warnings, which repeat on every run, are logged
+// compactly, each in its own words: one line per distinct warning, naming
+// the paths it applies to, then where 'template lint' lists them all. The
+// template is named as given: its file, or its key.
 func lintTemplate(t *template.Template, a *app) error {
-	bad := 0
-	var warns []string
+	name := templateName(t)
+	bad := problems{kind: "error"}
+	var warns []template.Problem
 	for _, p := range t.Lint() {
 		if p.Severity == template.Error {
-			bad++
-			fmt.Fprintf(a.streams.Err, "error: template %s: %s: %s\n", t.Key, p.Path, p.Msg)
+			bad.addProblem(lintProblem(name, p))
 		} else {
-			warns = append(warns, p.Path)
+			warns = append(warns, p)
 		}
 	}
-	if bad > 0 {
-		return usageErrorf("template %s: %d %s; nothing was sent", t.Key, bad, plural(bad, "error"))
+	if bad.count > 0 {
+		bad.print(a.streams.Err)
+		return usageErrorf("template %s: %d %s; nothing was sent", name, bad.count, plural(bad.count, "error"))
 	}
-	if len(warns) > 0 {
-		a.log.Warn(fmt.Sprintf("template %s: WeChat drops or ignores %s since 2023 (see megasend template lint %s)",
-			t.Key, strings.Join(warns, ", "), t.Key))
+	if len(warns) == 0 {
+		return nil
 	}
+	// Group by message: five colours are one line naming five paths.
+	var msgs []string
+	paths := map[string][]string{}
+	for _, p := range warns {
+		if _, ok := paths[p.Msg]; !ok {
+			msgs = append(msgs, p.Msg)
+		}
+		paths[p.Msg] = append(paths[p.Msg], p.Path)
+	}
+	for _, msg := range msgs {
+		a.log.Warn(fmt.Sprintf("template %s: %s: %s", name, strings.Join(paths[msg], ", "), msg))
+	}
+	a.log.Warn(fmt.Sprintf("template %s: %d %s; 'megasend template lint %s' shows each with its line",
+		name, len(warns), plural(len(warns), "warning"), shellQuote(name)))
 	return nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/megasend/megasend/recipient"
 )
 
 // Config is megasend's TOML configuration file.
@@ -37,6 +39,9 @@ type Account struct {
 	Concurrency   int     `toml:"concurrency"`
 	// Timeout bounds one API request, e.g. "15s" (the default).
 	Timeout duration `toml:"timeout"`
+	// OpenIDCheck is "strict" (the default: WeChat's 28 characters) or
+	// "loose", for an account whose openids differ.
+	OpenIDCheck recipient.OpenIDCheck `toml:"openid_check"`
 }
 
 // duration is a time.Duration written in TOML as a string such as "15s".
@@ -142,6 +147,7 @@ type credentials struct {
 	Rate        float64
 	Concurrency int
 	Timeout     time.Duration
+	OpenIDCheck recipient.OpenIDCheck
 
 	configPath string // the file the account came from, for messages
 	inConfig   bool   // the account is a table in that file
@@ -202,6 +208,7 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 		Name: name, configPath: cfg.path, inConfig: ok, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
 		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,
 		secretEnv: acc.AppSecretEnv, secretFile: acc.AppSecretFile,
+		OpenIDCheck: acc.OpenIDCheck,
 	}
 	if acc.AppSecretEnv != "" {
 		cr.AppSecret = a.streams.getenv(acc.AppSecretEnv)

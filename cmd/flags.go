@@ -23,6 +23,7 @@ const (
 	flgResume      = "resume"
 	flgRetryUnk    = "retry-unknown"
 	flgEncoding    = "encoding"
+	flgOpenIDCheck = "openid-check"
 	flgNotAfter    = "not-after"
 	flgReqTimeout  = "request-timeout"
 

@@ -54,7 +54,7 @@ func BenchmarkImportCSV(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
-	res, err := a.importBatch(ctx, db, batch, t, src, "", 0)
+	res, err := a.importBatch(ctx, db, batch, t, src, inputOptions{}, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,17 +6,59 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/megasend/megasend/recipient"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
 )
 
+// inputOptions say how to read a recipient file: the flags --encoding and
+// --openid-check, the latter defaulting to the account's openid_check.
+type inputOptions struct {
+	encoding string
+	openids  recipient.OpenIDCheck
+}
+
+// openIDCheckFlag is --openid-check, for campaign and template lint.
+func openIDCheckFlag(dest *string) cli.Flag {
+	return &cli.StringFlag{Name: flgOpenIDCheck, Destination: dest,
+		Usage:       "how to check openids: strict (WeChat's 28 characters of A-Z a-z 0-9 _ -) or loose (1 to 64 of them), for an account whose openids differ",
+		DefaultText: "the account's openid_check, else strict",
+		Action: func(_ *cli.Context, v string) error {
+			_, err := parseOpenIDCheck(v)
+			return err
+		},
+	}
+}
+
+// parseOpenIDCheck reads --openid-check, refusing an unknown value as a
+// usage error.
+func parseOpenIDCheck(v string) (recipient.OpenIDCheck, error) {
+	ids, err := recipient.ParseOpenIDCheck(v)
+	if err != nil {
+		return ids, usageErrorf("--%s: %w", flgOpenIDCheck, err)
+	}
+	return ids, nil
+}
+
+// input is how this campaign reads its users file. An unknown
+// --openid-check was refused when the flag was parsed.
+func (o campaignOptions) input() inputOptions {
+	ids, _ := recipient.ParseOpenIDCheck(o.openidCheck)
+	return inputOptions{encoding: o.encoding, openids: ids}
+}
+
 // checker validates recipient rows against a template in one streaming
 // pass: every problem is collected with its file and line, and the first
 // rendered bodies are kept for --preview.
 type checker struct {
 	t        *template.Template
+	name     string   // how messages name the template: its file, or its key
 	required []string // t.Required(), which copies, asked once
 	file     string
 	errs     problems
@@ -26,36 +68,103 @@ type checker struct {
 	// renderAll renders every row, for --dry-run, which promises it; an
 	// import renders only what --preview shows (see check).
 	renderAll bool
+
+	// noColumn holds the variables a CSV header lacks: reported once, from
+	// the header, and not again for each row.
+	noColumn map[string]bool
+	// absent groups, for JSONL, the rows that lack a key the template
+	// needs: one line per key names them all (see finish).
+	absent []*absentKey
 }
 
+// absentKey is a key missing from some JSONL rows.
+type absentKey struct {
+	name  string
+	lines []int // the first few
+	count int
+}
+
+// absentLinesShown is how many line numbers a grouped missing key lists.
+const absentLinesShown = 10
+
 func newChecker(t *template.Template, file string, preview int) *checker {
-	return &checker{t: t, required: t.Required(), file: file, errs: problems{kind: "error"}, warns: problems{kind: "warning"}, preview: preview}
+	return &checker{t: t, name: templateName(t), required: t.Required(), file: file,
+		errs: problems{kind: "error"}, warns: problems{kind: "warning"}, preview: preview}
+}
+
+// templateName is how messages name a template: the file it was read from
+// as the user gave it, else its key.
+func templateName(t *template.Template) string {
+	if t.File != "" {
+		return t.File
+	}
+	return t.Key
+}
+
+// header checks a CSV file's columns against the template: every variable
+// the template needs must be a column. A missing one is reported once, on
+// the header's line, with the columns the template needs; rows are then not
+// checked for it. (JSONL has no header; finish groups its missing keys.)
+func (c *checker) header(columns []string) {
+	if columns == nil {
+		return
+	}
+	has := map[string]bool{"openid": true}
+	for _, col := range columns {
+		has[col] = true
+	}
+	var needs []string
+	for _, name := range c.required {
+		if name != "openid" {
+			needs = append(needs, name)
+		}
+	}
+	for _, name := range needs {
+		if has[name] {
+			continue
+		}
+		if c.noColumn == nil {
+			c.noColumn = map[string]bool{}
+		}
+		c.noColumn[name] = true
+		msg := fmt.Sprintf("missing column; template %s needs %s %s", c.name, plural(len(needs), "the column"), strings.Join(needs, ", "))
+		if i := slices.IndexFunc(columns, func(col string) bool { return strings.EqualFold(col, name) }); i >= 0 {
+			msg += fmt.Sprintf(" (the file has %q: column names are case-sensitive)", columns[i])
+		}
+		c.errs.addAt(c.file, 1, name, msg)
+	}
 }
 
 // check validates one row: every variable the template needs is there and
 // no value breaks a rule WeChat enforces. It reports
 // whether the row is good.
 func (c *checker) check(row recipient.Row) bool {
-	before := c.errs.count
+	before, missing := c.errs.count, false
 	for _, name := range c.required {
+		if c.noColumn[name] {
+			missing = true
+			continue
+		}
 		// An empty value is as good as missing: WeChat would show a blank
 		// keyword. A template that allows it says so with ${name:-default}.
 		switch v, ok := row.Lookup(name); {
 		case !ok:
-			c.errs.add("%s:%d: %s: missing variable needed by template %s", c.file, row.Line, name, c.t.Key)
+			c.absentKey(name, row.Line)
+			missing = true
 		case v == "":
-			c.errs.add("%s:%d: %s: empty value for a variable template %s needs (a template can allow it: ${%s:-default})",
-				c.file, row.Line, name, c.t.Key, name)
+			c.errs.addAt(c.file, row.Line, name, fmt.Sprintf("empty value for a variable template %s needs (a template can allow it: ${%s:-default})",
+				c.name, name))
 		}
 	}
-	if c.errs.count > before {
+	if missing || c.errs.count > before {
 		return false
 	}
 	for _, p := range c.t.LintValues(row.Lookup) {
+		q := problem{severity: p.Severity, file: c.file, line: row.Line, field: p.Path, msg: p.Msg}
 		if p.Severity == template.Error {
-			c.errs.add("%s:%d: %s: %s", c.file, row.Line, p.Path, p.Msg)
+			c.errs.addProblem(q)
 		} else {
-			c.warns.add("%s:%d: %s: %s", c.file, row.Line, p.Path, p.Msg)
+			c.warns.addProblem(q)
 		}
 	}
 	if c.errs.count > before {
@@ -67,7 +176,7 @@ func (c *checker) check(row recipient.Row) bool {
 	if c.renderAll || len(c.previews) < c.preview {
 		body, err := c.t.Render(nil, row.Lookup, "")
 		if err != nil {
-			c.errs.add("%s:%d: %v", c.file, row.Line, err)
+			c.errs.addAt(c.file, row.Line, "", err.Error())
 			return false
 		}
 		if len(c.previews) < c.preview {
@@ -77,17 +186,60 @@ func (c *checker) check(row recipient.Row) bool {
 	return true
 }
 
+// absentKey notes that the row on line lacks the key name.
+func (c *checker) absentKey(name string, line int) {
+	i := slices.IndexFunc(c.absent, func(a *absentKey) bool { return a.name == name })
+	if i < 0 {
+		c.absent = append(c.absent, &absentKey{name: name})
+		i = len(c.absent) - 1
+	}
+	a := c.absent[i]
+	a.count++
+	if len(a.lines) < absentLinesShown {
+		a.lines = append(a.lines, line)
+	}
+}
+
+// finish reports what can only be said once all rows rows have been read:
+// each key some rows lack, once, with their lines: "name: missing on 19
+// lines (2, 3, 4, …)", on the line of the first.
+func (c *checker) finish(rows int64) {
+	for _, a := range c.absent {
+		msg := fmt.Sprintf("missing variable needed by template %s", c.name)
+		switch {
+		case a.count > 1 && int64(a.count) == rows:
+			msg = fmt.Sprintf("missing on all %d lines, and template %s needs it", a.count, c.name)
+		case a.count > 1:
+			lines := make([]string, len(a.lines))
+			for i, l := range a.lines {
+				lines[i] = strconv.Itoa(l)
+			}
+			if a.count > len(a.lines) {
+				lines = append(lines, "…")
+			}
+			msg = fmt.Sprintf("missing on %d lines (%s), and template %s needs it", a.count, strings.Join(lines, ", "), c.name)
+		}
+		c.errs.addSummary(problem{file: c.file, line: a.lines[0], field: a.name, msg: msg})
+	}
+	c.absent = nil
+}
+
 // readRows streams src through the recipient reader and calls row for every
 // good row. Row-level problems are collected in c; a read error that is not
 // the input's fault is returned.
-func readRows(src *source, encoding string, c *checker, row func(recipient.Row) error) (int64, error) {
+func readRows(src *source, in inputOptions, c *checker, row func(recipient.Row) error) (int64, error) {
 	f, err := os.Open(src.path)
 	if err != nil {
 		return 0, fmt.Errorf("users file: %w", err)
 	}
 	defer f.Close()
-	rd, err := recipient.NewReader(f, recipient.Options{
-		Name: src.display, Format: recipient.FormatFromPath(src.display), Encoding: encoding,
+	return readRowsFrom(f, src.display, in, c, row)
+}
+
+// readRowsFrom is readRows from an open reader, whose file is shown as name.
+func readRowsFrom(r io.Reader, name string, in inputOptions, c *checker, row func(recipient.Row) error) (int64, error) {
+	rd, err := recipient.NewReader(r, recipient.Options{
+		Name: name, Format: recipient.FormatFromPath(name), Encoding: in.encoding, OpenIDs: in.openids,
 	})
 	if err != nil {
 		var le *recipient.LineError
@@ -97,6 +249,7 @@ func readRows(src *source, encoding string, c *checker, row func(recipient.Row) 
 		}
 		return 0, usageError(err)
 	}
+	c.header(rd.Columns())
 	var n int64
 	for {
 		r, err := rd.Next()
@@ -112,7 +265,7 @@ func readRows(src *source, encoding string, c *checker, row func(recipient.Row) 
 			continue
 		}
 		if err != nil {
-			return n, fmt.Errorf("read %s: %w", src.display, err)
+			return n, fmt.Errorf("read %s: %w", name, err)
 		}
 		n++
 		if c.check(r) && c.errs.count == 0 {
@@ -121,8 +274,9 @@ func readRows(src *source, encoding string, c *checker, row func(recipient.Row) 
 			}
 		}
 	}
+	c.finish(n)
 	if n == 0 && c.errs.count == 0 {
-		c.errs.add("%s: no recipients", src.display)
+		c.errs.add("%s: no recipients", name)
 	}
 	return n, nil
 }
@@ -130,14 +284,14 @@ func readRows(src *source, encoding string, c *checker, row func(recipient.Row) 
 // importBatch streams the source into batch b. On any input problem the
 // batch is deleted again and a usage error returned: nothing is sent and
 // nothing of the bad input remains.
-func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, src *source, encoding string, preview int) (store.ImportResult, error) {
+func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, src *source, in inputOptions, preview int) (store.ImportResult, error) {
 	im, err := db.NewImporter(ctx, b)
 	if err != nil {
 		return store.ImportResult{}, err
 	}
 	c := newChecker(t, src.display, preview)
 	var vars []byte
-	_, err = readRows(src, encoding, c, func(r recipient.Row) error {
+	_, err = readRows(src, in, c, func(r recipient.Row) error {
 		vars = recipient.AppendVarsJSON(vars[:0], r.Vars)
 		return im.Add(ctx, int64(r.Line), r.OpenID, string(vars))
 	})

@@ -222,7 +222,7 @@ func (a *app) dryRun(ctx context.Context, o campaignOptions, cr credentials) err
 	defer src.cleanup()
 	c := newChecker(t, src.display, o.preview)
 	c.renderAll = true
-	n, err := readRows(src, o.encoding, c, func(recipient.Row) error { return nil })
+	n, err := readRows(src, o.input(), c, func(recipient.Row) error { return nil })
 	if err != nil {
 		return err
 	}

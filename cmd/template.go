@@ -136,6 +136,7 @@ func (a *app) templateCommand() *cli.Command {
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: flgUsers, Aliases: []string{"u"}, Usage: "also render every recipient of `PATH` (CSV or JSONL, - for stdin)"},
 				&cli.StringFlag{Name: flgEncoding, Usage: "`NAME` of the users file's encoding: utf-8 or gbk", DefaultText: "utf-8"},
+				openIDCheckFlag(nil),
 			},
 			Action: func(c *cli.Context) error {
 				args, fl, err := lateFlags(c, 1, 1)
@@ -144,7 +145,12 @@ func (a *app) templateCommand() *cli.Command {
 				}
 				users, _ := fl(flgUsers)
 				enc, _ := fl(flgEncoding)
-				return a.runTemplateLint(c.Context, args[0], users, enc)
+				check, _ := fl(flgOpenIDCheck)
+				ids, err := parseOpenIDCheck(check)
+				if err != nil {
+					return err
+				}
+				return a.runTemplateLint(c.Context, args[0], users, inputOptions{encoding: enc, openids: ids})
 			},
 		},
 		{
@@ -315,13 +321,17 @@ func pickTitle(flagTitle string, flagSet bool, fileTitle, storedTitle string) st
 // its warnings. Storing goes ahead: a template may be saved half-done,
 // and the campaign refuses one with errors.
 func (a *app) printLint(key, file string, ps []template.Problem) {
-	warnings := 0
+	warnings, errs := 0, 0
 	for _, p := range ps {
 		if p.Severity == template.Error {
-			fmt.Fprintf(a.streams.Err, "%s: %s\n", placeOf(file, p.Line), p)
+			errs++
+			printProblem(a.streams.Err, lintProblem(file, p))
 		} else {
 			warnings++
 		}
+	}
+	if errs > 0 {
+		fmt.Fprintf(a.streams.Err, "template %s: %d %s; campaigns refuse it until fixed\n", key, errs, plural(errs, "error"))
 	}
 	if warnings > 0 {
 		fmt.Fprintf(a.streams.Err, "template %s: %d %s; see 'megasend template lint %s'\n", key, warnings, plural(warnings, "warning"), key)

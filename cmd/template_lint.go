@@ -1,15 +1,14 @@
 package cmd
 
 // template lint: the template's own problems, then every recipient of a
-// users file rendered and checked, one problem per line with file and line.
+// users file rendered and checked as a campaign checks it, one problem per
+// line in the campaign's format, "file:line: field: problem".
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 
 	"github.com/megasend/megasend/recipient"
 	"github.com/megasend/megasend/template"
@@ -26,7 +25,7 @@ func (n *lintCounts) add(s template.Severity) {
 	}
 }
 
-func (a *app) runTemplateLint(ctx context.Context, ref, users, encoding string) error {
+func (a *app) runTemplateLint(ctx context.Context, ref, users string, in inputOptions) error {
 	t, err := a.lintTarget(ctx, ref)
 	if err != nil {
 		return err
@@ -34,11 +33,11 @@ func (a *app) runTemplateLint(ctx context.Context, ref, users, encoding string) 
 	var n lintCounts
 	for _, p := range t.Lint() {
 		n.add(p.Severity)
-		fmt.Fprintf(a.streams.Out, "%s: %s\n", placeOf(ref, p.Line), p)
+		fmt.Fprintln(a.streams.Out, lintProblem(ref, p))
 	}
 	rows := 0
 	if users != "" {
-		if rows, err = a.lintUsers(t, users, encoding, &n); err != nil {
+		if rows, err = a.lintUsers(t, users, in, &n); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.streams.Err, "%d %s checked\n", rows, plural(rows, "recipient"))
@@ -85,82 +84,29 @@ func (a *app) lintTarget(ctx context.Context, ref string) (*template.Template, e
 }
 
 // lintUsers renders every recipient of users with t, without sending, and
-// prints each row's problems with its file and line.
-func (a *app) lintUsers(t *template.Template, users, encoding string, n *lintCounts) (int, error) {
-	var in io.Reader = a.streams.In
+// prints each problem as it is found. The checks are the campaign's own
+// (checker), so lint passes exactly the files a campaign accepts.
+func (a *app) lintUsers(t *template.Template, users string, in inputOptions, n *lintCounts) (int, error) {
+	var r io.Reader = a.streams.In
 	if users != "-" {
 		f, err := os.Open(users)
 		if err != nil {
 			return 0, usageErrorf("template lint: users file: %w", err)
 		}
 		defer f.Close()
-		in = f
+		r = f
 	}
-	rd, err := recipient.NewReader(in, recipient.Options{Name: users, Format: recipient.FormatFromPath(users), Encoding: encoding})
+	c := newChecker(t, displayName(users), 0)
+	c.renderAll = true
+	print := func(q problem) { fmt.Fprintln(a.streams.Out, q) }
+	c.errs.emit, c.warns.emit = print, print
+	rows, err := readRowsFrom(r, displayName(users), in, c, func(recipient.Row) error { return nil })
+	n.errors += c.errs.count
+	n.warnings += c.warns.count
 	if err != nil {
-		var le *recipient.LineError
-		if errors.As(err, &le) {
-			n.add(template.Error)
-			a.printLineError(le)
-			return 0, nil
-		}
-		return 0, usageErrorf("template lint: %w", err)
+		return int(rows), fmt.Errorf("template lint: %w", err)
 	}
-	out := a.streams.Out
-	required := t.Required()
-	var buf []byte
-	rows := 0
-	for {
-		row, err := rd.Next()
-		if err == io.EOF {
-			return rows, nil
-		}
-		var le *recipient.LineError
-		if errors.As(err, &le) {
-			n.add(template.Error)
-			a.printLineError(le)
-			if le.Fatal {
-				return rows, nil
-			}
-			continue
-		}
-		if err != nil {
-			return rows, fmt.Errorf("template lint: %w", err)
-		}
-		rows++
-		where := placeOf(displayName(users), row.Line)
-		missing := false
-		for _, name := range required {
-			if _, ok := row.Lookup(name); !ok {
-				missing = true
-				n.add(template.Error)
-				fmt.Fprintf(out, "%s: error: missing variable %q\n", where, name)
-			}
-		}
-		if missing {
-			continue
-		}
-		if buf, err = t.Render(buf[:0], row.Lookup, ""); err != nil {
-			n.add(template.Error)
-			fmt.Fprintf(out, "%s: error: %v\n", where, err)
-			continue
-		}
-		ps := t.LintRendered(buf)
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Severity > ps[j].Severity })
-		for _, p := range ps {
-			n.add(p.Severity)
-			fmt.Fprintf(out, "%s: %s\n", where, p)
-		}
-	}
-}
-
-// printLineError prints a recipient file problem in lint's format.
-func (a *app) printLineError(le *recipient.LineError) {
-	msg := le.Msg
-	if le.Field != "" {
-		msg = le.Field + ": " + msg
-	}
-	fmt.Fprintf(a.streams.Out, "%s: error: %s\n", placeOf(le.File, le.Line), msg)
+	return int(rows), nil
 }
 
 // displayName is how lint names the users file, as recipient errors do.

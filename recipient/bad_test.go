@@ -96,6 +96,22 @@ func TestBadCorpus(t *testing.T) {
 		{name: "workbook.xlsx", want: []string{
 			`OPEN workbook.xlsx:1: this is an Excel workbook (.xlsx), not CSV: save it as "CSV UTF-8 (Comma delimited)" and give megasend that file`,
 		}},
+		{name: "missing_key.jsonl", want: []string{
+			`1:oMissKey00000000000000000001 product="巧克力" amount="39.80" coupon="C0"`,
+			`2:oMissKey00000000000000000002 product="巧克力" amount="39.80"`,
+			`3:oMissKey00000000000000000003 product="巧克力" amount="39.80"`,
+			`4:oMissKey00000000000000000004 product="巧克力" amount="39.80"`,
+			`5:oMissKey00000000000000000005 product="巧克力" amount="39.80"`,
+			`6:oMissKey00000000000000000006 product="巧克力" amount="39.80"`,
+			`7:oMissKey00000000000000000007 product="巧克力" amount="39.80"`,
+			`8:oMissKey00000000000000000008 product="巧克力" amount="39.80"`,
+			`9:oMissKey00000000000000000009 product="巧克力" amount="39.80"`,
+			`10:oMissKey00000000000000000010 product="巧克力" amount="39.80"`,
+			`11:oMissKey00000000000000000011 product="巧克力" amount="39.80"`,
+			`12:oMissKey00000000000000000012 product="巧克力" amount="39.80"`,
+			`13:oMissKey00000000000000000013 product="巧克力" amount="39.80"`,
+			`14:oMissKey00000000000000000014 product="巧克力" amount="39.80" coupon="C13"`,
+		}},
 		{name: "openid_with_space.csv", want: []string{
 			`2:oSpace0000000000000000000001 name="Alice"`,
 			"openid_with_space.csv:3: openid: contains a space",
@@ -137,7 +153,7 @@ func TestBadCorpus_Complete(t *testing.T) {
 		"empty.csv": true, "header_only.csv": true, "no_openid_column.csv": true, "ragged.csv": true,
 		"unterminated_quote.csv": true, "invalid_utf8.csv": true, "gbk_without_encoding.csv": true,
 		"bom.csv": true, "not_object.jsonl": true, "duplicate_openids.csv": true, "openid_with_space.csv": true,
-		"workbook.xlsx": true, "bom_gbk.csv": true,
+		"workbook.xlsx": true, "bom_gbk.csv": true, "missing_key.jsonl": true,
 		// Not recipient files: the templates and configs of the end-to-end
 		// scripts testdata/script/bad_*.txtar, which run the whole corpus.
 		"name.json": true, "not_json.json": true, "needs_coupon.json": true,
