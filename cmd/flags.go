@@ -30,6 +30,7 @@ const (
 	flgFormat  = "format"
 	flgFailed  = "failed"
 	flgOutput  = "output"
+	flgBOM     = "bom"
 	flgJSON    = "json"
 	flgErrcode = "errcode"
 	flgUnknown = "unknown"

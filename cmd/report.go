@@ -41,6 +41,7 @@ type reportOptions struct {
 	format string
 	failed bool
 	output string
+	export exportOptions // --encoding, --bom
 }
 
 func (a *app) reportCommand() *cli.Command {
@@ -56,11 +57,11 @@ table (the default) is for people; json is one document (batch, counts, failures
 errcode with what they mean, the first failed rows); csv and jsonl have one line per
 recipient. --failed writes the failed and unknown recipients as a recipient file:
 openid, the original variables, errcode and errmsg. 'campaign --users' takes it back.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: flgFormat, Usage: "`FORMAT`: table, json, csv or jsonl", Destination: &o.format},
 			&cli.BoolFlag{Name: flgFailed, Usage: "export the failed and unknown recipients as a recipient file", Destination: &o.failed},
 			&cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, Usage: "write to `FILE` instead of stdout", Destination: &o.output},
-		},
+		}, exportFlags(&o.export)...),
 		Action: func(c *cli.Context) error {
 			args, err := parseInterleaved(c, &o)
 			if err != nil {
@@ -86,14 +87,17 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 	}
 	defer db.Close()
 	if o.failed {
-		return a.exportFailed(ctx, db, b, format, o.output)
+		return a.exportFailed(ctx, db, b, format, o.output, o.export)
+	}
+	if _, err := o.export.writer(format); err != nil {
+		return err
 	}
 	return a.writeOutput(o.output, func(w io.Writer) error {
 		switch format {
 		case formatJSON:
 			return a.writeReportJSON(ctx, w, db, b)
 		case formatCSV:
-			return writeRowsCSV(ctx, w, db, b)
+			return writeRowsCSV(ctx, w, db, b, o.export)
 		case formatJSONL:
 			return writeRowsJSONL(ctx, w, db, b)
 		}

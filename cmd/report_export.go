@@ -7,18 +7,65 @@ package cmd
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/megasend/megasend/recipient"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
 	"github.com/megasend/megasend/wechat"
 )
+
+// exportOptions are report's --encoding and --bom: the bytes of the CSV it
+// writes. Excel on Chinese Windows reads a CSV without a byte order mark as
+// GBK, so plain UTF-8 shows as mojibake there; --bom (UTF-8 with a byte
+// order mark) is what Excel since 2016 reads right, with every character;
+// --encoding gbk is for older Excel and systems that insist, and refuses a
+// value GBK cannot hold.
+type exportOptions struct {
+	encoding string
+	bom      bool
+}
+
+// exportFlags are --encoding and --bom, writing into *o.
+func exportFlags(o *exportOptions) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flgEncoding, Usage: "write CSV in `NAME`: utf-8 (the default) or gbk (older Excel on Chinese Windows)", Destination: &o.encoding},
+		&cli.BoolFlag{Name: flgBOM, Usage: "begin a UTF-8 CSV with a byte order mark, so that Excel reads it as UTF-8", Destination: &o.bom},
+	}
+}
+
+// writer is the recipient package's form of o. It refuses them for a
+// format other than CSV (JSON is UTF-8 by definition), and an unknown
+// encoding or GBK with a byte order mark, as usage errors.
+func (o exportOptions) writer(format string) (recipient.WriterOptions, error) {
+	wo := recipient.WriterOptions{Encoding: o.encoding, BOM: o.bom}
+	if format != formatCSV && (o.encoding != "" || o.bom) {
+		return wo, usageErrorf("--%s and --%s are for CSV, which spreadsheets open; %s is always UTF-8", flgEncoding, flgBOM, format)
+	}
+	if _, err := recipient.NewCSVWriter(io.Discard, wo); err != nil {
+		return wo, usageErrorf("--%s %q: %w", flgEncoding, o.encoding, err)
+	}
+	return wo, nil
+}
+
+// encodeError turns a value GBK cannot hold into a usage error naming the
+// recipient and saying what to use instead; other errors pass unchanged.
+func encodeError(b store.Batch, r store.Recipient, err error) error {
+	var ee *recipient.EncodeError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	return usageErrorf("batch %s line %d (%s): %s: %q (U+%04X) cannot be written in %s; nothing was written: "+
+		"use --%s instead (UTF-8 with a byte order mark, which Excel reads and which holds every character)",
+		b.Name, r.Line, r.OpenID, ee.Column, ee.Char, ee.Char, ee.Encoding, flgBOM)
+}
 
 // countsJSON is store.Counts for machines.
 type countsJSON struct {
@@ -160,7 +207,11 @@ var rowColumns = []string{"line", "openid", "state", "attempts", "errcode", "err
 // writeRowsCSV writes one CSV record per recipient, in line order: the
 // ledger's columns, then every variable. A variable whose name is one of
 // the ledger's columns is headed var_NAME.
-func writeRowsCSV(ctx context.Context, w io.Writer, db *store.DB, b store.Batch) error {
+func writeRowsCSV(ctx context.Context, w io.Writer, db *store.DB, b store.Batch, o exportOptions) error {
+	wo, err := o.writer(formatCSV)
+	if err != nil {
+		return err
+	}
 	vars, err := varColumns(ctx, db, b.ID, nil)
 	if err != nil {
 		return err
@@ -171,7 +222,10 @@ func writeRowsCSV(ctx context.Context, w io.Writer, db *store.DB, b store.Batch)
 		index[v] = len(header)
 		header = append(header, csvHeading(v, header))
 	}
-	cw := csv.NewWriter(w)
+	cw, err := recipient.NewCSVWriter(w, wo)
+	if err != nil {
+		return err
+	}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -194,13 +248,12 @@ func writeRowsCSV(ctx context.Context, w io.Writer, db *store.DB, b store.Batch)
 		for _, v := range rv {
 			record[index[v.Name]] = v.Value
 		}
-		return cw.Write(record)
+		return encodeError(b, r, cw.Write(record))
 	})
 	if err != nil {
 		return err
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // csvHeading names a variable's column so that it differs from every
@@ -222,7 +275,11 @@ func csvHeading(name string, taken []string) string {
 // that campaign --users reads back: openid, the original variables in their
 // original order, then errcode and errmsg. The last two are variables the
 // template does not use; a re-export of such a file replaces them.
-func (a *app) exportFailed(ctx context.Context, db *store.DB, b store.Batch, format, output string) error {
+func (a *app) exportFailed(ctx context.Context, db *store.DB, b store.Batch, format, output string, o exportOptions) error {
+	wo, err := o.writer(format)
+	if err != nil {
+		return err
+	}
 	cols, err := varColumns(ctx, db, b.ID, failedStates)
 	if err != nil {
 		return err
@@ -240,7 +297,7 @@ func (a *app) exportFailed(ctx context.Context, db *store.DB, b store.Batch, for
 	}
 	var n int64
 	err = a.writeOutput(output, func(w io.Writer) error {
-		rw, err := recipient.NewWriter(w, f, cols)
+		rw, err := recipient.NewWriterOptions(w, f, cols, wo)
 		if err != nil {
 			return err
 		}
@@ -258,7 +315,7 @@ func (a *app) exportFailed(ctx context.Context, db *store.DB, b store.Batch, for
 			vars = append(kept, recipient.Var{Name: "errcode", Value: strconv.Itoa(r.Errcode)},
 				recipient.Var{Name: "errmsg", Value: r.Errmsg})
 			n++
-			return rw.Write(r.OpenID, vars)
+			return encodeError(b, r, rw.Write(r.OpenID, vars))
 		})
 		if err != nil {
 			return err
