@@ -27,7 +27,7 @@ type inputOptions struct {
 // openIDCheckFlag is --openid-check, for campaign and template lint.
 func openIDCheckFlag(dest *string) cli.Flag {
 	return &cli.StringFlag{Name: flgOpenIDCheck, Destination: dest,
-		Usage:       "how to check openids: strict (WeChat's 28 characters of A-Z a-z 0-9 _ -) or loose (1 to 64 of them), for an account whose openids differ",
+		Usage:       "`MODE` of the openid check: strict (WeChat's 28 characters of A-Z a-z 0-9 _ -) or loose (1 to 64 of them, for an account whose openids differ)",
 		DefaultText: "the account's openid_check, else strict",
 		Action: func(_ *cli.Context, v string) error {
 			_, err := parseOpenIDCheck(v)

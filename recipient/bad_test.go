@@ -29,6 +29,7 @@ func TestBadCorpus(t *testing.T) {
 		name     string        // file in testdata/bad
 		generate func() []byte // builds the file instead of reading it
 		encoding string
+		openids  OpenIDCheck
 		want     []string // events: see events()
 	}{
 		{name: "empty.csv", want: []string{
@@ -96,6 +97,16 @@ func TestBadCorpus(t *testing.T) {
 		{name: "workbook.xlsx", want: []string{
 			`OPEN workbook.xlsx:1: this is an Excel workbook (.xlsx), not CSV: save it as "CSV UTF-8 (Comma delimited)" and give megasend that file`,
 		}},
+		{name: "short_openids.csv", want: []string{
+			"short_openids.csv:2: openid: 2 characters, not 28 as WeChat's openids have (an account whose openids differ: --openid-check loose)",
+			"short_openids.csv:3: openid: 27 characters, not 28 as WeChat's openids have (an account whose openids differ: --openid-check loose)",
+			`4:oRmDq5Jm3Ynl9XCdtgQ7Kz1-ab_c name="Carol"`,
+		}},
+		{name: "short_openids.csv", openids: OpenIDLoose, want: []string{
+			`2:ox name="Alice"`,
+			`3:oRmDq5Jm3Ynl9XCdtgQ7Kz1-ab_ name="Bob"`,
+			`4:oRmDq5Jm3Ynl9XCdtgQ7Kz1-ab_c name="Carol"`,
+		}},
 		{name: "missing_key.jsonl", want: []string{
 			`1:oMissKey00000000000000000001 product="巧克力" amount="39.80" coupon="C0"`,
 			`2:oMissKey00000000000000000002 product="巧克力" amount="39.80"`,
@@ -123,6 +134,9 @@ func TestBadCorpus(t *testing.T) {
 		if tt.encoding != "" {
 			name += "+" + tt.encoding
 		}
+		if tt.openids != OpenIDStrict {
+			name += "+" + tt.openids.String()
+		}
 		t.Run(name, func(t *testing.T) {
 			var data []byte
 			if tt.generate != nil {
@@ -137,6 +151,7 @@ func TestBadCorpus(t *testing.T) {
 				Name:     tt.name,
 				Format:   FormatFromPath(tt.name),
 				Encoding: tt.encoding,
+				OpenIDs:  tt.openids,
 			})
 			diffEvents(t, got, tt.want)
 		})
@@ -153,10 +168,11 @@ func TestBadCorpus_Complete(t *testing.T) {
 		"empty.csv": true, "header_only.csv": true, "no_openid_column.csv": true, "ragged.csv": true,
 		"unterminated_quote.csv": true, "invalid_utf8.csv": true, "gbk_without_encoding.csv": true,
 		"bom.csv": true, "not_object.jsonl": true, "duplicate_openids.csv": true, "openid_with_space.csv": true,
-		"workbook.xlsx": true, "bom_gbk.csv": true, "missing_key.jsonl": true,
+		"workbook.xlsx": true, "bom_gbk.csv": true, "missing_key.jsonl": true, "short_openids.csv": true,
 		// Not recipient files: the templates and configs of the end-to-end
 		// scripts testdata/script/bad_*.txtar, which run the whole corpus.
 		"name.json": true, "not_json.json": true, "needs_coupon.json": true,
+		"fixed_touser.json": true, "default_touser.json": true, "placeholder_key.json": true,
 		"no_secret.toml": true, "unknown_account.toml": true,
 	}
 	for _, e := range entries {
