@@ -200,7 +200,7 @@ func (c *checker) absentKey(name string, line int) {
 	}
 }
 
-// finish reports what can only be said once all rows rows have been read:
+// finish reports what can only be said once all rows have been read:
 // each key some rows lack, once, with their lines: "name: missing on 19
 // lines (2, 3, 4, …)", on the line of the first.
 func (c *checker) finish(rows int64) {
