@@ -338,13 +338,6 @@ func (a *app) printLint(key, file string, ps []template.Problem) {
 	}
 }
 
-func placeOf(file string, line int) string {
-	if line > 0 {
-		return fmt.Sprintf("%s:%d", file, line)
-	}
-	return file
-}
-
 func (a *app) runTemplateList(ctx context.Context) error {
 	db, err := a.openStoreToRead(ctx)
 	_, missing := noStore(err)
