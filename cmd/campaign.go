@@ -54,7 +54,7 @@ func (a *app) campaignCommand() *cli.Command {
 		Usage: "send a template to every recipient of a file, or resume a batch",
 		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [--rate N] [--concurrency N]
                   [--dry-run] [--preview N] [--sandbox] [--max-errors N|P%] [--yes] [--encoding gbk]
-                  [--not-after TIME] [--request-timeout DURATION]
+                  [--not-after TIME] [--request-timeout DURATION] [--openid-check loose]
 megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-run] [--preview N] [--sandbox]
                   [--rate N] [--concurrency N] [--max-errors N|P%] [--yes] [--not-after TIME]
                   [--request-timeout DURATION]
