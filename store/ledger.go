@@ -125,7 +125,7 @@ func (l *Ledger) run(ctx context.Context) {
 	defer close(l.done)
 	w, err := l.d.newWriter(ctx)
 	if err != nil {
-		l.err = fmt.Errorf("ledger: %w", err)
+		l.err = corrupt(l.d.path, fmt.Errorf("ledger: %w", err))
 		return
 	}
 	defer w.close()
@@ -178,7 +178,11 @@ func (l *Ledger) run(ctx context.Context) {
 	}
 }
 
+// fail ends the writer on err. A damaged file is a *CorruptError: the run
+// must stop rather than write on (writing more into a damaged b-tree can
+// only spread the damage), and the caller must say so.
 func (l *Ledger) fail(err error, group []ledgerOp) {
+	err = corrupt(l.d.path, err)
 	l.err = err
 	for _, op := range group {
 		if op.ack != nil {

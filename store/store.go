@@ -42,30 +42,40 @@ type DB struct {
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations. The pragmas go in the DSN so every pooled connection has them.
+// A file SQLite finds damaged, or that is not a database, is a
+// *CorruptError.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open store: empty path")
 	}
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join([]string{
+	sdb, err := sql.Open("sqlite", fileDSN(path,
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=foreign_keys(1)",
 		"_txlock=immediate",
-	}, "&")
-	sdb, err := sql.Open("sqlite", dsn)
+	))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	d := &DB{db: sdb, path: path, Now: time.Now}
 	if err := d.migrate(ctx); err != nil {
 		sdb.Close()
+		if IsCorrupt(err) {
+			return nil, fmt.Errorf("open store: %w", corrupt(path, err))
+		}
 		if cause := probeWritable(path); cause != nil {
 			return nil, fmt.Errorf("open store %s: %w (%v)", path, cause, err)
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// fileDSN is the driver's name for the database file at path with params.
+// The pragmas go in it so that every pooled connection has them.
+func fileDSN(path string, params ...string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(params, "&")
 }
 
 // probeWritable explains a database that cannot be opened for writing in
