@@ -40,13 +40,16 @@ type DB struct {
 	Now func() time.Time
 }
 
-// Open opens (creating if needed) the database at path and applies pending
-// migrations. The pragmas go in the DSN so every pooled connection has them.
-// A file SQLite finds damaged, or that is not a database, is a
-// *CorruptError.
+// Open opens (creating if needed, mode 0600) the database at path and
+// applies pending migrations. The pragmas go in the DSN so every pooled
+// connection has them. A path that is a directory is ErrIsDirectory; a file
+// SQLite finds damaged, or that is not a database, is a *CorruptError.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open store: empty path")
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	sdb, err := sql.Open("sqlite", fileDSN(path,
 		"_pragma=busy_timeout(10000)",
@@ -76,6 +79,35 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // The pragmas go in it so that every pooled connection has them.
 func fileDSN(path string, params ...string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(params, "&")
+}
+
+// ErrIsDirectory is returned by Open when the path names a directory.
+// SQLite alone says only "unable to open database file".
+var ErrIsDirectory = errors.New("it is a directory, not a database file")
+
+// createPrivate creates the database file, if it does not exist yet,
+// readable by its owner only: it holds recipients' personal data. SQLite
+// gives the -wal and -shm files it creates beside it the same mode. A file
+// that exists keeps the mode its owner gave it.
+func createPrivate(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return ErrIsDirectory
+	case err == nil:
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil // another process created it first
+	}
+	if err != nil {
+		// Left to SQLite, whose error probeWritable then explains.
+		return nil
+	}
+	return f.Close()
 }
 
 // probeWritable explains a database that cannot be opened for writing in
