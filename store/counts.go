@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -52,18 +53,24 @@ const sqlCounts = `SELECT 'open', batch_id, state, COUNT(*) FROM sends INDEXED B
 // Counts returns the number of recipients of batch id in each state.
 func (d *DB) Counts(ctx context.Context, batchID int64) (Counts, error) {
 	q := fmt.Sprintf(sqlCounts, "batch_id = ?1 AND", "b.id = ?1 AND")
-	all, err := d.counts(ctx, q, batchID)
+	all, err := counts(ctx, d.db, q, batchID)
 	return all[batchID], err
 }
 
 // CountsByBatch returns the counts of every batch, keyed by batch id, in
 // one statement. Batches without recipients are absent.
 func (d *DB) CountsByBatch(ctx context.Context) (map[int64]Counts, error) {
-	return d.counts(ctx, fmt.Sprintf(sqlCounts, "", ""))
+	return counts(ctx, d.db, fmt.Sprintf(sqlCounts, "", ""))
 }
 
-func (d *DB) counts(ctx context.Context, q string, args ...any) (map[int64]Counts, error) {
-	rows, err := d.db.QueryContext(ctx, q, args...)
+// querier is the database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func counts(ctx context.Context, db querier, q string, args ...any) (map[int64]Counts, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count recipients: %w", err)
 	}
