@@ -83,12 +83,7 @@ func (d *DB) DeleteBatch(ctx context.Context, batchID int64) error {
 		return fmt.Errorf("delete batch: %w", err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM sends WHERE batch_id = ?`, `DELETE FROM recipients WHERE batch_id = ?`} {
-		if _, err := tx.ExecContext(ctx, q, batchID); err != nil {
-			return fmt.Errorf("delete batch: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM batches WHERE id = ?`, batchID); err != nil {
+	if err := deleteBatch(ctx, tx, batchID); err != nil {
 		return fmt.Errorf("delete batch: %w", err)
 	}
 	return tx.Commit()
