@@ -59,6 +59,9 @@ type app struct {
 
 	// created is the id of the batch this invocation created, if any.
 	created int64
+
+	// checked is the database file this invocation has found sound.
+	checked string
 }
 
 // Main runs megasend with args (args[0] is the program name) and returns the
@@ -106,6 +109,7 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 	if err == nil {
 		err = a.notFound
 	}
+	err = a.damaged(err)
 	code := exitCode(err)
 	if err != nil && err.Error() != "" {
 		fmt.Fprintf(a.streams.Err, "megasend: %v\n", err)
@@ -186,6 +190,7 @@ func (a *app) commands() []*cli.Command {
 		a.batchesCommand(),
 		a.retryCommand(),
 		a.configCommand(),
+		a.checkCommand(),
 		a.helpCommand(),
 		{
 			Name:  "version",

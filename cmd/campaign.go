@@ -232,6 +232,9 @@ func (a *app) dropUnsent(ctx context.Context, db *store.DB, b store.Batch) (bool
 func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions, cr credentials, owner string) (store.Batch, *template.Template, error) {
 	if o.resume != "" {
 		b, err := findBatch(ctx, db, o.resume)
+		if err == nil {
+			err = a.checkLedger(ctx, db) // a damaged ledger must not decide who is sent next
+		}
 		if err != nil {
 			return store.Batch{}, nil, err
 		}
@@ -309,6 +312,9 @@ func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions,
 // is refused, because it would mix two campaigns in one ledger.
 func (a *app) continueBatch(ctx context.Context, db *store.DB, nb store.NewBatch, owner string) (store.Batch, error) {
 	b, err := db.Batch(ctx, nb.Name)
+	if err == nil {
+		err = a.checkLedger(ctx, db) // continuing is resuming: see prepareBatch
+	}
 	if err != nil {
 		return store.Batch{}, err
 	}

@@ -36,6 +36,8 @@ const (
 	flgUnknown = "unknown"
 	flgOffline = "offline"
 
+	flgFull = "full"
+
 	envAppID     = "MEGASEND_APP_ID"
 	envAppSecret = "MEGASEND_APP_SECRET"
 	envAPIBase   = "MEGASEND_API_BASE"

@@ -162,8 +162,9 @@ func hasErrcode(r store.Recipient) bool {
 }
 
 // writeReportJSON writes the report as one JSON document.
-func (a *app) writeReportJSON(ctx context.Context, w io.Writer, db *store.DB, b store.Batch) error {
-	c, groups, err := db.Outcomes(ctx, b.ID)
+func (a *app) writeReportJSON(ctx context.Context, w io.Writer, db *store.DB, b store.Batch, audit store.Audit) error {
+	c := audit.Counts
+	groups, err := db.FailureGroups(ctx, b.ID)
 	if err != nil {
 		return err
 	}

@@ -145,6 +145,9 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 		return err
 	}
 	defer db.Close()
+	if err := a.checkLedger(ctx, db); err != nil {
+		return err
+	}
 	if b.Status == store.StatusImporting {
 		return usageErrorf("batch %s has not finished importing; finish it first: %s", b.Name, a.resumeCommand(b.Name, false))
 	}

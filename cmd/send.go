@@ -86,6 +86,10 @@ func (a *app) sendBatch(ctx context.Context, db *store.DB, b store.Batch, t *tem
 		res = sender.Result{Stop: sender.StopError, Err: err}
 	}
 	stopProgress() // after the ledger's last commit: the bar ends where it does
+	if store.IsCorrupt(res.Err) {
+		// Not a word more to a damaged file, not even the batch's status.
+		return fmt.Errorf("batch %s stopped: %w", b.Name, res.Err)
+	}
 	if err := a.settle(context.WithoutCancel(ctx), db, b, t, res); err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ type CorruptError struct {
 
 func (e *CorruptError) Error() string {
 	var b strings.Builder
-	if notADatabase(e.Err) {
+	if e.NotADatabase() {
 		fmt.Fprintf(&b, "%s is not a SQLite database, or its header is damaged", e.Path)
 	} else {
 		fmt.Fprintf(&b, "database %s is damaged", e.Path)
@@ -49,6 +49,11 @@ func (e *CorruptError) Error() string {
 	}
 	return b.String()
 }
+
+// NotADatabase reports whether SQLite found no database in the file
+// (SQLITE_NOTADB): another kind of file, or a database whose first page,
+// its header, is damaged.
+func (e *CorruptError) NotADatabase() bool { return notADatabase(e.Err) }
 
 // Is makes errors.Is(err, ErrCorrupt) true.
 func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
@@ -120,9 +125,37 @@ func (d *DB) check(ctx context.Context, pragma string) error {
 		return fmt.Errorf("%s %s: %w", pragma, d.path, err)
 	}
 	if len(problems) > 0 {
-		return &CorruptError{Path: d.path, Problems: problems}
+		return &CorruptError{Path: d.path, Problems: nameTrees(ctx, d.db, problems)}
 	}
 	return nil
+}
+
+// nameTrees adds the name of the table or index to SQLite's "Tree 13"
+// (the b-tree whose root is page 13) in problems, if the schema can be
+// read: "Tree 13 (sends) page 163: ...".
+func nameTrees(ctx context.Context, db *sql.DB, problems []string) []string {
+	rows, err := db.QueryContext(ctx, `SELECT rootpage, name FROM sqlite_schema WHERE rootpage > 0`)
+	if err != nil {
+		return problems
+	}
+	defer rows.Close()
+	var pairs []string
+	for rows.Next() {
+		var root int64
+		var name string
+		if rows.Scan(&root, &name) != nil {
+			return problems
+		}
+		pairs = append(pairs, fmt.Sprintf("Tree %d ", root), fmt.Sprintf("Tree %d (%s) ", root, name))
+	}
+	if rows.Err() != nil {
+		return problems
+	}
+	r := strings.NewReplacer(pairs...)
+	for i, p := range problems {
+		problems[i] = r.Replace(p)
+	}
+	return problems
 }
 
 // runCheck runs PRAGMA pragma (quick_check or integrity_check) and returns
@@ -139,8 +172,13 @@ func runCheck(ctx context.Context, db *sql.DB, pragma string) ([]string, error) 
 		if err := rows.Scan(&line); err != nil {
 			return nil, err
 		}
-		if line != "ok" {
-			problems = append(problems, line)
+		// The first line names the schema: "*** in database main ***\n".
+		// A row may hold several problems, one a line, and the first
+		// names the schema: "*** in database main ***".
+		for _, p := range strings.Split(line, "\n") {
+			if p != "ok" && p != "" && !strings.HasPrefix(p, "*** in database ") {
+				problems = append(problems, p)
+			}
 		}
 	}
 	return problems, rows.Err()
