@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -53,6 +54,7 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 	}
 	var batches []store.Batch
 	var counts map[int64]store.Counts
+	last := map[int64]time.Time{}
 	if !missing {
 		defer db.Close()
 		path = db.Path()
@@ -62,11 +64,24 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 		if counts, err = db.CountsByBatch(ctx); err != nil {
 			return err
 		}
+		for _, b := range batches {
+			last[b.ID] = b.UpdatedAt
+			// A killed run may have sent for seconds after the last write
+			// to its batch's row; its ledger knows. Only such batches are
+			// read whole: the others' rows say nothing newer.
+			if a.abandoned(db, b) {
+				audit, err := db.Audit(ctx, b.ID)
+				if err != nil {
+					return err
+				}
+				last[b.ID] = lastActivity(b, audit)
+			}
+		}
 	}
 	if o.json {
 		list := make([]batchListJSON, 0, len(batches))
 		for _, b := range batches {
-			list = append(list, batchListJSON{batchJSON: newBatchJSON(b, a.abandoned(db, b)), Counts: newCountsJSON(counts[b.ID])})
+			list = append(list, batchListJSON{batchJSON: newBatchJSON(b, a.abandoned(db, b), last[b.ID]), Counts: newCountsJSON(counts[b.ID])})
 		}
 		return a.writeOutput("", func(w io.Writer) error {
 			enc := json.NewEncoder(w)
@@ -89,7 +104,7 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 				status += " (process gone)"
 			}
 			tb.add(b.Name, status, fmt.Sprint(c.Sent), fmt.Sprint(c.Failed), fmt.Sprint(c.Unknown),
-				fmt.Sprint(c.Pending+c.Inflight), fmt.Sprint(c.Skipped), fmtTime(b.CreatedAt), fmtTime(b.UpdatedAt))
+				fmt.Sprint(c.Pending+c.Inflight), fmt.Sprint(c.Skipped), fmtTime(b.CreatedAt), fmtTime(last[b.ID]))
 		}
 		return tb.write(w, "")
 	})

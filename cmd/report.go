@@ -180,12 +180,13 @@ func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b
 	fmt.Fprintf(tw, "source\t%s\n", sourceName(b.SourcePath))
 	fmt.Fprintf(tw, "account\t%s\n", b.Account)
 	fmt.Fprintf(tw, "created\t%s\n", fmtTime(b.CreatedAt))
+	last := lastActivity(b, audit)
 	if !b.FinishedAt.IsZero() {
 		fmt.Fprintf(tw, "finished\t%s\n", fmtTime(b.FinishedAt))
 	} else {
-		fmt.Fprintf(tw, "last activity\t%s\n", fmtTime(b.UpdatedAt))
+		fmt.Fprintf(tw, "last activity\t%s\n", fmtTime(last))
 	}
-	fmt.Fprintf(tw, "duration\t%s\n", batchDuration(b).Round(time.Second))
+	fmt.Fprintf(tw, "duration\t%s\n", batchDuration(b, last).Round(time.Second))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -280,12 +281,23 @@ func sourceName(path string) string {
 	return path
 }
 
+// lastActivity is when batch b last changed: the last write to its row (a
+// status, a heartbeat while sending) or the latest attempt or outcome its
+// ledger recorded, whichever is later. A run killed before its first
+// heartbeat wrote only the second.
+func lastActivity(b store.Batch, audit store.Audit) time.Time {
+	if audit.LastActivity.After(b.UpdatedAt) {
+		return audit.LastActivity
+	}
+	return b.UpdatedAt
+}
+
 // batchDuration is the wall time from creation to the end, or to the last
 // activity of a batch not finished.
-func batchDuration(b store.Batch) time.Duration {
+func batchDuration(b store.Batch, last time.Time) time.Duration {
 	end := b.FinishedAt
 	if end.IsZero() {
-		end = b.UpdatedAt
+		end = last
 	}
 	return max(end.Sub(b.CreatedAt), 0)
 }

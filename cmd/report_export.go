@@ -100,11 +100,12 @@ type batchJSON struct {
 	DurationSeconds float64    `json:"duration_seconds"`
 }
 
-func newBatchJSON(b store.Batch, abandoned bool) batchJSON {
+// newBatchJSON describes b, last active at last (lastActivity).
+func newBatchJSON(b store.Batch, abandoned bool, last time.Time) batchJSON {
 	j := batchJSON{
 		Name: b.Name, Status: b.Status, Abandoned: abandoned, PauseReason: b.PauseReason, Template: b.TemplateRef,
-		Source: b.SourcePath, Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt, LastActivity: b.UpdatedAt,
-		DurationSeconds: batchDuration(b).Seconds(),
+		Source: b.SourcePath, Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt, LastActivity: last,
+		DurationSeconds: batchDuration(b, last).Seconds(),
 	}
 	if t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody); err == nil {
 		j.TemplateID = t.TemplateID()
@@ -173,7 +174,7 @@ func (a *app) writeReportJSON(ctx context.Context, w io.Writer, db *store.DB, b 
 		Counts     countsJSON    `json:"counts"`
 		Failures   []failureJSON `json:"failures"`
 		FailedRows []rowJSON     `json:"failed_rows"` // the first reportFirstFailed, in line order
-	}{Batch: newBatchJSON(b, a.abandoned(db, b)), Counts: newCountsJSON(c), Failures: []failureJSON{}, FailedRows: []rowJSON{}}
+	}{Batch: newBatchJSON(b, a.abandoned(db, b), lastActivity(b, audit)), Counts: newCountsJSON(c), Failures: []failureJSON{}, FailedRows: []rowJSON{}}
 	for _, g := range groups {
 		meaning, advice := describe(g, b.Name)
 		doc.Failures = append(doc.Failures, failureJSON{State: g.State, Errcode: g.Errcode, Class: wechat.Classify(g.Errcode).String(),
