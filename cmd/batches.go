@@ -20,12 +20,15 @@ type batchesOptions struct {
 func (a *app) batchesCommand() *cli.Command {
 	var o batchesOptions
 	return &cli.Command{
-		Name:      "batches",
-		Usage:     "list every batch, newest first, with its status and counts",
-		UsageText: "megasend batches [--json]",
+		Name:  "batches",
+		Usage: "list every batch, newest first, with its status and counts; remove batches",
+		UsageText: `megasend batches [--json]
+megasend batches rm NAME...
+megasend batches prune --older-than AGE [--state STATUS,...] [--dry-run]`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: flgJSON, Usage: "print a JSON array", Destination: &o.json},
 		},
+		Subcommands: []*cli.Command{a.batchesRmCommand(), a.batchesPruneCommand()},
 		Action: func(c *cli.Context) error {
 			args, err := parseInterleaved(c, &o)
 			if err != nil {

@@ -36,7 +36,9 @@ const (
 	flgUnknown = "unknown"
 	flgOffline = "offline"
 
-	flgFull = "full"
+	flgFull      = "full"
+	flgOlderThan = "older-than"
+	flgState     = "state"
 
 	envAppID     = "MEGASEND_APP_ID"
 	envAppSecret = "MEGASEND_APP_SECRET"
