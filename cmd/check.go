@@ -59,7 +59,7 @@ func (a *app) runCheck(ctx context.Context, o checkOptions) error {
 	case err != nil:
 		return err
 	case fi.IsDir():
-		return usageErrorf("check: %s is a directory", path)
+		return dbIsDirectory(path)
 	}
 	pragma := "quick_check"
 	if o.full {

@@ -40,7 +40,23 @@ func (a *app) openStore(ctx context.Context) (*store.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return store.Open(ctx, path)
+	return openStorePath(ctx, path)
+}
+
+// openStorePath opens the database at path; a directory is a usage error.
+func openStorePath(ctx context.Context, path string) (*store.DB, error) {
+	db, err := store.Open(ctx, path)
+	if errors.Is(err, store.ErrIsDirectory) {
+		return nil, dbIsDirectory(path)
+	}
+	return db, err
+}
+
+// dbIsDirectory is the usage error of a database path that names a
+// directory, which SQLite reports as "unable to open database file (14)".
+func dbIsDirectory(path string) error {
+	return usageErrorf("the database %s is a directory; name a file for --%s (or %s, or db in the configuration), such as %s",
+		path, flgDB, envDB, filepath.Join(path, "megasend.db"))
 }
 
 // noStoreError says the database a reading command was pointed at does not
@@ -61,7 +77,7 @@ func (a *app) openStoreToRead(ctx context.Context) (*store.DB, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, &noStoreError{path: path}
 	}
-	return store.Open(ctx, path)
+	return openStorePath(ctx, path)
 }
 
 // noStore reports whether err says the database does not exist, and where
