@@ -123,18 +123,33 @@ func (a *app) findConfig() string {
 }
 
 // warnReadableSecret warns when a file holding an app secret can be read by
-// other users of the machine.
+// other users of the machine: the configuration with an inline app_secret,
+// or an account's app_secret_file.
 func (a *app) warnReadableSecret(path string, c Config) {
 	holds := false
 	for _, acc := range c.Accounts {
 		holds = holds || acc.AppSecret != ""
 	}
-	if !holds {
-		return
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
+	if holds && readableByOthers(path) {
 		a.log.Warn("config file holds an app secret and is readable by others; run chmod 600", "file", path)
 	}
+	names := make([]string, 0, len(c.Accounts))
+	for name := range c.Accounts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if f := c.Accounts[name].AppSecretFile; f != "" && readableByOthers(expandHome(f, a.streams.getenv("HOME"))) {
+			a.log.Warn("app_secret_file is readable by others; run chmod 600", "account", name, "file", f)
+		}
+	}
+}
+
+// readableByOthers reports whether the file at path exists and its group or
+// other users may read it.
+func readableByOthers(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().Perm()&0o044 != 0
 }
 
 // credentials is the effective account after file, environment and flags.
