@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/megasend/megasend/wechat/wechattest"
 )
@@ -74,13 +75,15 @@ func TestDamagedLedger(t *testing.T) {
 		r = fc.run(t, srv.URL, "campaign", "--resume", "dmg")
 		wantDamageSaid(t, r, "resume of a damaged ledger")
 		wantOutput(t, r, "database "+fc.db+" is damaged: ")
-		r = fc.run(t, srv.URL, "retry", "dmg", "--unknown")
-		wantDamageSaid(t, r, "retry in a damaged ledger")
-		r = fc.run(t, srv.URL, campaignArgs(fc.users, "dmg")...)
-		wantDamageSaid(t, r, "the same campaign again (continuing its batch)")
+		r2 := fc.run(t, srv.URL, "retry", "dmg", "--unknown")
+		wantDamageSaid(t, r2, "retry in a damaged ledger")
+		r3 := fc.run(t, srv.URL, campaignArgs(fc.users, "dmg")...)
+		wantDamageSaid(t, r3, "the same campaign again (continuing its batch)")
 		if n := len(srv.Deliveries()) - before; n != 0 {
 			t.Fatalf("%d sent from a damaged ledger", n)
 		}
+		t.Logf("%d recipients, %d sent before the damage: resume, retry and the same campaign exit 1 after %v, %v, %v; 0 sent",
+			fc.n, before, r.took.Round(time.Millisecond), r2.took.Round(time.Millisecond), r3.took.Round(time.Millisecond))
 
 		for _, full := range []bool{false, true} {
 			args := []string{"check"}
@@ -92,6 +95,8 @@ func TestDamagedLedger(t *testing.T) {
 			if !strings.Contains(r.stdout, "(sends) page ") {
 				t.Errorf("%s lists no damaged page:\n%s", strings.Join(args, " "), r)
 			}
+			t.Logf("%s: exit 1 after %v, listing %q", strings.Join(args, " "), r.took.Round(time.Millisecond),
+				strings.Split(strings.TrimSpace(r.stdout), "\n"))
 		}
 	})
 
@@ -108,6 +113,7 @@ func TestDamagedLedger(t *testing.T) {
 			if r.stdout != "" {
 				t.Errorf("report --format %s wrote a report of a damaged ledger:\n%s", format, r)
 			}
+			t.Logf("report --format %s of %d sent: exit 1 after %v, nothing on stdout", format, fc.n, r.took.Round(time.Millisecond))
 		}
 	})
 
@@ -130,5 +136,6 @@ func TestDamagedLedger(t *testing.T) {
 		if n := len(srv.Deliveries()) - before; n != 0 {
 			t.Fatalf("%d sent though the ledger could not record them", n)
 		}
+		t.Logf("a new campaign of 50 into the damaged page: exit 1 after %v, 0 sent", r.took.Round(time.Millisecond))
 	})
 }
