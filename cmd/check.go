@@ -28,7 +28,7 @@ func (a *app) checkCommand() *cli.Command {
 Runs SQLite's quick_check on the database: it reads every page and checks every
 table and index, and that each page is used once. --full runs integrity_check,
 which also matches every index to its table (a little slower). Prints ok and
-exits 0, or lists the problems and exits 1. Nothing is written to the file.
+exits 0, or lists the problems and exits 1. It changes nothing in the database.
 'campaign --resume' and 'retry' run the quick check before they send anything.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: flgFull, Usage: "also match every index to its table (PRAGMA integrity_check)", Destination: &o.full},

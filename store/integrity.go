@@ -185,8 +185,10 @@ func runCheck(ctx context.Context, db *sql.DB, pragma string) ([]string, error) 
 }
 
 // Check runs QuickCheck, or IntegrityCheck if full, on the database file at
-// path without opening it as Open does: nothing is migrated or written, so
-// a file too damaged for Open can still be examined. A missing file is an
+// path without opening it as Open does: nothing is migrated, and the
+// connection is query-only (SQLite may still copy a WAL's committed pages
+// into the file as it closes, as any last connection does), so a file too
+// damaged for Open can still be examined. A missing file is an
 // error, not a new database. Returns a *CorruptError listing the problems
 // if there are any, or naming the error that revealed the damage.
 func Check(ctx context.Context, path string, full bool) error {
