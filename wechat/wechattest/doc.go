@@ -18,6 +18,13 @@
 // timeout (the ambiguous cases), add latency, exhaust the quota, or consult a
 // hook for every send.
 //
+// It can also be the account's side of WeChat's callbacks: with
+// Options.CallbackURL it posts a delivery receipt (TEMPLATESENDJOBFINISH)
+// for every accepted template message to that URL a moment later, signed
+// as WeChat signs pushes, encrypted in safe mode, retried up to three times
+// in all; Options.Blocked and SystemFailed choose who gets a failure
+// receipt.
+//
 // Endpoints served:
 //
 //	GET  /cgi-bin/token                               classic token

@@ -1,7 +1,11 @@
 package wechattest
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -70,6 +74,38 @@ type Options struct {
 	// in Stats.DeliveryWriteErrors; they do not fail the send.
 	Deliveries io.Writer
 
+	// CallbackURL, if set, receives a delivery receipt for every accepted
+	// template message (duplicates excluded), posted as WeChat posts them:
+	// TEMPLATESENDJOBFINISH with the msgid the send answered, signed with
+	// CallbackToken, ReceiptDelay after the message was accepted, tried up
+	// to three times in all until answered 200 with "success" or an empty
+	// body. See receipts.go.
+	CallbackURL string
+	// CallbackToken signs the receipts, as the console's Token (令牌) signs
+	// WeChat's pushes: 3 to 32 letters and digits. Required with
+	// CallbackURL.
+	CallbackToken string
+	// CallbackAESKey, if set, is the account's 43-character EncodingAESKey:
+	// receipts are posted in safe mode (encrypt_type=aes, the body an
+	// <Encrypt> envelope, msg_signature).
+	CallbackAESKey string
+	// Blocked are openids whose receipts say "failed:user block", and
+	// SystemFailed those whose receipts say "failed: system failed"
+	// (Blocked wins). Their sends are accepted like any other: WeChat only
+	// tells in the receipt.
+	Blocked, SystemFailed []string
+	// ReceiptDelay is how long after acceptance a receipt is first posted;
+	// zero means 200 ms, negative means at once. ReceiptRetryDelay is the
+	// wait between tries; zero means 3 s, negative means none.
+	ReceiptDelay, ReceiptRetryDelay time.Duration
+	// ReceiptQueue bounds the receipts waiting to be posted or retried;
+	// zero means 10000. A receipt beyond it is dropped and counted in
+	// Stats.ReceiptsDropped: a send never waits for a receipt.
+	ReceiptQueue int
+	// CallbackClient posts the receipts; nil means a client with WeChat's
+	// 5-second wait for an answer.
+	CallbackClient *http.Client
+
 	// Now is the clock; nil means time.Now. It is called with the
 	// simulator's lock held, so it must not call back into the Sim.
 	Now func() time.Time
@@ -116,4 +152,46 @@ func orDefault[T int | time.Duration](v, def T) T {
 		return 0
 	}
 	return v
+}
+
+// Validate reports what is wrong with the callback options: a CallbackURL
+// that is not an absolute http or https URL, a CallbackToken that is not
+// 3 to 32 letters and digits (the console's rule for the Token), a
+// CallbackAESKey that is not 43 characters of base64, or a token or key
+// without a URL. Its errors never show the token or the key. New panics
+// with the same error, as httptest.NewServer panics when it cannot listen.
+func (o Options) Validate() error {
+	if o.CallbackURL == "" {
+		if o.CallbackToken != "" || o.CallbackAESKey != "" {
+			return errors.New("CallbackToken and CallbackAESKey need a CallbackURL")
+		}
+		return nil
+	}
+	u, err := url.Parse(o.CallbackURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("CallbackURL %q: want an absolute http or https URL", o.CallbackURL)
+	}
+	if !validCallbackToken(o.CallbackToken) {
+		return fmt.Errorf("CallbackToken: want 3 to 32 letters and digits, as WeChat's console does (got %d characters)", len(o.CallbackToken))
+	}
+	if o.CallbackAESKey != "" {
+		if _, err := newCallbackCipher(o.CallbackAESKey, ""); err != nil {
+			return fmt.Errorf("CallbackAESKey: %w", err)
+		}
+	}
+	return nil
+}
+
+// validCallbackToken applies the console's rule: 3 to 32 characters, each
+// an ASCII letter or digit.
+func validCallbackToken(t string) bool {
+	if len(t) < 3 || len(t) > 32 {
+		return false
+	}
+	for _, c := range []byte(t) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -15,7 +15,7 @@ package wechattest
 //	faults         the hook, the queued knobs, FailRate
 //	dedup          same (touser, client_msg_id) inside DedupWindow: errcode 0 with the original msgid
 //	quota          45009 once the day's quota is used
-//	accept         errcode 0, msgid, Delivery recorded
+//	accept         errcode 0, msgid, Delivery recorded, receipt queued (Options.CallbackURL)
 //
 // WeChat documents no answer for an over-long client_msg_id on this
 // endpoint; the simulator borrows mass-send's 45067 "clientmsgid size out of
@@ -283,6 +283,11 @@ func (s *Sim) accept(req SendRequest, raw json.RawMessage) (int, int64) {
 		Data:        raw,
 		Time:        now,
 	})
+	if s.receipts != nil {
+		// Under the lock, so receipts queue in acceptance order; enqueue
+		// never blocks.
+		s.receipts.enqueue(receiptJob{openID: req.ToUser, msgID: id, createTime: now.Unix(), status: s.receiptStatus(req.ToUser)})
+	}
 	s.stats.Accepted++
 	return 0, id
 }

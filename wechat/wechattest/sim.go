@@ -17,9 +17,12 @@ type Sim struct {
 	opts Options // defaults applied; read-only after New
 
 	// Read-only after New.
-	templates   map[string]TemplateInfo
-	anyTemplate bool
-	unfollowed  map[string]bool
+	templates    map[string]TemplateInfo
+	anyTemplate  bool
+	unfollowed   map[string]bool
+	blocked      map[string]bool // receipts say "failed:user block"
+	systemFailed map[string]bool // receipts say "failed: system failed"
+	receipts     *receiptPoster  // nil without Options.CallbackURL
 
 	followersOnce sync.Once
 	followers     *followerSet
@@ -62,8 +65,12 @@ const msgIDBase = 3557254367693750277
 
 // New returns a simulator configured by opts (zero fields take the defaults
 // documented on Options). It does not listen; serve it with net/http or use
-// NewServer.
+// NewServer. With Options.CallbackURL it starts posting receipts in the
+// background until Close. It panics if opts.Validate fails.
 func New(opts Options) *Sim {
+	if err := opts.Validate(); err != nil {
+		panic("wechattest: " + err.Error())
+	}
 	opts = opts.withDefaults()
 	s := &Sim{
 		opts:       opts,
@@ -98,6 +105,9 @@ func New(opts Options) *Sim {
 	for _, id := range opts.Unfollowed {
 		s.unfollowed[id] = true
 	}
+	s.blocked = setOf(opts.Blocked)
+	s.systemFailed = setOf(opts.SystemFailed)
+	s.receipts = newReceiptPoster(opts)
 	s.nextMsgID = msgIDBase + s.rng.Int64N(1<<20)
 	s.day = chinaDay(opts.Now())
 	return s
@@ -148,9 +158,26 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Close releases every answer the simulator is holding (latency, StallNext)
 // and makes later delays return at once, so that an http.Server serving s
-// can shut down promptly. The Sim still answers requests after Close.
+// can shut down promptly. It stops posting receipts, waiting for the posts
+// in flight to be abandoned, and counts those not yet answered as dropped.
+// The Sim still answers requests after Close.
 func (s *Sim) Close() {
 	s.closeOnce.Do(func() { close(s.closed) })
+	if s.receipts != nil {
+		s.receipts.close()
+	}
+}
+
+// setOf returns the set of ids, nil for none.
+func setOf(ids []string) map[string]bool {
+	if len(ids) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 // wait blocks for d, or until ctx is done or the Sim is closed. It returns

@@ -42,6 +42,20 @@ type Stats struct {
 	Calls map[string]int64 `json:"calls"`
 	// DeliveryWriteErrors counts lines Options.Deliveries failed to take.
 	DeliveryWriteErrors int64 `json:"delivery_write_errors"`
+
+	// Receipts (Options.CallbackURL): ReceiptsQueued counts receipts put on
+	// the queue, one per delivered message; ReceiptsPosted every POST to
+	// the callback, retries included; ReceiptsAnswered the receipts the
+	// receiver took; ReceiptsFailed those given up after three tries;
+	// ReceiptsDropped those never posted or abandoned, because the queue
+	// was full or the simulator closed; ReceiptsPending those queued,
+	// waiting to retry or being posted.
+	ReceiptsQueued   int64 `json:"receipts_queued"`
+	ReceiptsPosted   int64 `json:"receipts_posted"`
+	ReceiptsAnswered int64 `json:"receipts_answered"`
+	ReceiptsFailed   int64 `json:"receipts_failed"`
+	ReceiptsDropped  int64 `json:"receipts_dropped"`
+	ReceiptsPending  int64 `json:"receipts_pending"`
 }
 
 // Stats returns a snapshot of the counters; its maps are the caller's.
@@ -54,6 +68,11 @@ func (s *Sim) Stats() Stats {
 	st.Calls = maps.Clone(s.stats.Calls)
 	st.Quota, st.QuotaUsed = s.quota, s.quotaUsed
 	st.QueuedFaults = s.queuedLocked()
+	if p := s.receipts; p != nil {
+		st.ReceiptsQueued, st.ReceiptsPosted = p.queued.Load(), p.posted.Load()
+		st.ReceiptsAnswered, st.ReceiptsFailed = p.answered.Load(), p.failed.Load()
+		st.ReceiptsDropped, st.ReceiptsPending = p.dropped.Load(), p.pending.Load()
+	}
 	return st
 }
 
