@@ -34,7 +34,23 @@ const (
 	flgSandboxDedupWindow = "dedup-window"
 	flgSandboxFollowers   = "followers"
 	flgSandboxSeed        = "seed"
+
+	flgSandboxCallback       = "callback"
+	flgSandboxCallbackToken  = "callback-token"
+	flgSandboxCallbackAESKey = "callback-aes-key"
+	flgSandboxBlocked        = "blocked"
+	flgSandboxSystemFailed   = "system-failed"
+	flgSandboxReceiptDelay   = "receipt-delay"
+	flgSandboxReceiptRetry   = "receipt-retry"
 )
+
+// sandboxCallbackFlags names the flag of each wechattest.Options field
+// Validate may refuse.
+var sandboxCallbackFlags = map[string]string{
+	"CallbackURL":    flgSandboxCallback,
+	"CallbackToken":  flgSandboxCallbackToken,
+	"CallbackAESKey": flgSandboxCallbackAESKey,
+}
 
 // sandboxShutdownGrace bounds how long a stopping sandbox waits for
 // requests in flight.
@@ -55,6 +71,14 @@ type sandboxOptions struct {
 	dedupWindow time.Duration
 	followers   int
 	seed        int64
+
+	callback       string
+	callbackToken  string
+	callbackAESKey string
+	blocked        string
+	systemFailed   string
+	receiptDelay   time.Duration
+	receiptRetry   time.Duration
 }
 
 func (a *app) sandboxCommand() *cli.Command {
@@ -68,7 +92,17 @@ Prints "url: ...", "app_id: ..." and "app_secret: ..." on stdout, one per line,
 then serves until interrupted. Point api_base (or MEGASEND_API_BASE) at the url.
 GET /sandbox/stats and POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/reset,
 /sandbox/quota?n=N, /sandbox/fail?code=N&n=K (or status=5xx) drive it from scripts;
-POST /sandbox/fail/clear drops the faults still queued (quota/reset leaves them).`,
+POST /sandbox/fail/clear drops the faults still queued (quota/reset leaves them).
+
+With --callback URL it is also WeChat's side of the account's callbacks: a
+moment after accepting a template message it posts the delivery receipt
+(TEMPLATESENDJOBFINISH, the msgid the send was answered) to URL, signed with
+--callback-token as WeChat signs pushes, encrypted (safe mode) with
+--callback-aes-key, tried three times in all until answered 200 "success" or
+empty. Status "failed:user block" for the openids in --blocked FILE,
+"failed: system failed" for --system-failed FILE, "success" otherwise.
+GET /sandbox/stats counts receipts_queued, _posted, _answered, _failed,
+_dropped and _pending.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgSandboxAddr, Value: "127.0.0.1:8080", Usage: "listen on `HOST:PORT` (port 0 picks one)", Destination: &o.addr},
 			&cli.StringFlag{Name: flgSandboxAppID, Value: wechattest.DefaultAppID, Usage: "the `APPID` the sandbox accepts", Destination: &o.appID},
@@ -83,6 +117,13 @@ POST /sandbox/fail/clear drops the faults still queued (quota/reset leaves them)
 			&cli.DurationFlag{Name: flgSandboxDedupWindow, Value: 10 * time.Minute, Usage: "client_msg_id dedup window `D` (0 disables)", Destination: &o.dedupWindow},
 			&cli.IntFlag{Name: flgSandboxFollowers, Value: 25000, Usage: "`N` synthetic followers served by user/get", Destination: &o.followers},
 			&cli.Int64Flag{Name: flgSandboxSeed, Usage: "random `SEED` for reproducible runs (0: from the clock)", Destination: &o.seed},
+			&cli.StringFlag{Name: flgSandboxCallback, Usage: "post a delivery receipt for each accepted template message to `URL`", Destination: &o.callback},
+			&cli.StringFlag{Name: flgSandboxCallbackToken, Usage: "sign receipts with the callback `TOKEN` (3 to 32 letters and digits)", Destination: &o.callbackToken},
+			&cli.StringFlag{Name: flgSandboxCallbackAESKey, Usage: "post receipts in safe mode, encrypted with the 43-character EncodingAESKey `KEY`", Destination: &o.callbackAESKey},
+			&cli.StringFlag{Name: flgSandboxBlocked, Usage: "openids whose receipts say failed:user block, one per line in `FILE`", Destination: &o.blocked},
+			&cli.StringFlag{Name: flgSandboxSystemFailed, Usage: "openids whose receipts say failed: system failed, one per line in `FILE`", Destination: &o.systemFailed},
+			&cli.DurationFlag{Name: flgSandboxReceiptDelay, Value: 200 * time.Millisecond, Usage: "post each receipt `D` after accepting the message", Destination: &o.receiptDelay},
+			&cli.DurationFlag{Name: flgSandboxReceiptRetry, Value: 3 * time.Second, Usage: "wait `D` between tries of a receipt", Destination: &o.receiptRetry},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -137,17 +178,71 @@ func (o sandboxOptions) simOptions() (wechattest.Options, error) {
 	opts.TemplateIDs = splitList(o.templateIDs)
 	opts.Seed = o.seed
 
-	if o.unfollowed != "" {
-		f, err := os.Open(o.unfollowed)
-		if err != nil {
-			return opts, usageErrorf("--%s: %w", flgSandboxUnfollowed, err)
-		}
-		defer f.Close()
-		if opts.Unfollowed, err = readOpenIDs(f); err != nil {
-			return opts, usageErrorf("--%s %s: %w", flgSandboxUnfollowed, o.unfollowed, err)
-		}
+	if opts.Unfollowed, err = readOpenIDFile(flgSandboxUnfollowed, o.unfollowed); err != nil {
+		return opts, err
+	}
+	if err := o.callbackOptions(&opts); err != nil {
+		return opts, err
 	}
 	return opts, nil
+}
+
+// callbackOptions fills in the receipt options. Every receipt flag but
+// --callback needs --callback; bad values are usage errors naming the flag
+// (and for a file, its line), never showing the token or the key.
+func (o sandboxOptions) callbackOptions(opts *wechattest.Options) error {
+	if o.callback == "" {
+		for _, f := range []struct{ flag, value string }{
+			{flgSandboxCallbackToken, o.callbackToken}, {flgSandboxCallbackAESKey, o.callbackAESKey},
+			{flgSandboxBlocked, o.blocked}, {flgSandboxSystemFailed, o.systemFailed},
+		} {
+			if f.value != "" {
+				return usageErrorf("--%s needs --%s: it only shapes the receipts posted there", f.flag, flgSandboxCallback)
+			}
+		}
+		return nil
+	}
+	if o.callbackToken == "" {
+		return usageErrorf("--%s needs --%s: WeChat signs every push with the account's token", flgSandboxCallback, flgSandboxCallbackToken)
+	}
+	opts.CallbackURL, opts.CallbackToken, opts.CallbackAESKey = o.callback, o.callbackToken, o.callbackAESKey
+	if err := opts.Validate(); err != nil {
+		var oe *wechattest.OptionError
+		if errors.As(err, &oe) && sandboxCallbackFlags[oe.Field] != "" {
+			return usageErrorf("--%s: %s", sandboxCallbackFlags[oe.Field], oe.Problem)
+		}
+		return usageErrorf("sandbox: %w", err)
+	}
+	var err error
+	if opts.ReceiptDelay, err = zeroMeansNone(o.receiptDelay, flgSandboxReceiptDelay); err != nil {
+		return err
+	}
+	if opts.ReceiptRetryDelay, err = zeroMeansNone(o.receiptRetry, flgSandboxReceiptRetry); err != nil {
+		return err
+	}
+	if opts.Blocked, err = readOpenIDFile(flgSandboxBlocked, o.blocked); err != nil {
+		return err
+	}
+	opts.SystemFailed, err = readOpenIDFile(flgSandboxSystemFailed, o.systemFailed)
+	return err
+}
+
+// readOpenIDFile reads the openids of a flag's file, one per line; "" is
+// none. Errors are usage errors naming the flag, the file and the line.
+func readOpenIDFile(flag, path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErrorf("--%s: %w", flag, err)
+	}
+	defer f.Close()
+	ids, err := readOpenIDs(f)
+	if err != nil {
+		return nil, usageErrorf("--%s %s: %w", flag, path, err)
+	}
+	return ids, nil
 }
 
 // parseLatency parses "20ms" (fixed) or "5ms-50ms" (uniform jitter) into
@@ -269,8 +364,12 @@ func runSandbox(ctx, kill context.Context, o sandboxOptions, opts wechattest.Opt
 		return fmt.Errorf("sandbox: serve: %w", err)
 	}
 	st := sim.Stats()
-	log.Info("sandbox stopped", "requests", st.Requests, "accepted", st.Accepted,
-		"deduplicated", st.Deduplicated, "quota_used", st.QuotaUsed)
+	attrs := []any{"requests", st.Requests, "accepted", st.Accepted, "deduplicated", st.Deduplicated, "quota_used", st.QuotaUsed}
+	if opts.CallbackURL != "" {
+		attrs = append(attrs, "receipts_answered", st.ReceiptsAnswered, "receipts_failed", st.ReceiptsFailed,
+			"receipts_dropped", st.ReceiptsDropped)
+	}
+	log.Info("sandbox stopped", attrs...)
 	return nil
 }
 

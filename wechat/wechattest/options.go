@@ -1,7 +1,6 @@
 package wechattest
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -154,29 +153,42 @@ func orDefault[T int | time.Duration](v, def T) T {
 	return v
 }
 
-// Validate reports what is wrong with the callback options: a CallbackURL
-// that is not an absolute http or https URL, a CallbackToken that is not
-// 3 to 32 letters and digits (the console's rule for the Token), a
-// CallbackAESKey that is not 43 characters of base64, or a token or key
-// without a URL. Its errors never show the token or the key. New panics
-// with the same error, as httptest.NewServer panics when it cannot listen.
+// OptionError is an option Validate refuses: the Options field and what
+// is wrong with it. It never shows the field's value when that is a secret.
+type OptionError struct {
+	Field   string // e.g. "CallbackToken"
+	Problem string
+}
+
+func (e *OptionError) Error() string { return e.Field + ": " + e.Problem }
+
+// Validate reports what is wrong with the callback options, as an
+// *OptionError: a CallbackURL that is not an absolute http or https URL,
+// a CallbackToken that is not 3 to 32 letters and digits (the console's
+// rule for the Token), a CallbackAESKey that is not 43 characters of
+// base64, or a token or key without a URL. Its errors never show the token
+// or the key. New panics with the same error, as httptest.NewServer
+// panics when it cannot listen.
 func (o Options) Validate() error {
 	if o.CallbackURL == "" {
-		if o.CallbackToken != "" || o.CallbackAESKey != "" {
-			return errors.New("CallbackToken and CallbackAESKey need a CallbackURL")
+		switch {
+		case o.CallbackToken != "":
+			return &OptionError{"CallbackToken", "set without a CallbackURL to post receipts to"}
+		case o.CallbackAESKey != "":
+			return &OptionError{"CallbackAESKey", "set without a CallbackURL to post receipts to"}
 		}
 		return nil
 	}
 	u, err := url.Parse(o.CallbackURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("CallbackURL %q: want an absolute http or https URL", o.CallbackURL)
+		return &OptionError{"CallbackURL", fmt.Sprintf("%q is not an absolute http or https URL", o.CallbackURL)}
 	}
 	if !validCallbackToken(o.CallbackToken) {
-		return fmt.Errorf("CallbackToken: want 3 to 32 letters and digits, as WeChat's console does (got %d characters)", len(o.CallbackToken))
+		return &OptionError{"CallbackToken", fmt.Sprintf("want 3 to 32 letters and digits, as WeChat's console does (got %d characters)", len(o.CallbackToken))}
 	}
 	if o.CallbackAESKey != "" {
 		if _, err := newCallbackCipher(o.CallbackAESKey, ""); err != nil {
-			return fmt.Errorf("CallbackAESKey: %w", err)
+			return &OptionError{"CallbackAESKey", err.Error()}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package wechattest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -289,8 +290,8 @@ func TestOptions_Validate(t *testing.T) {
 		{name: "FTP", opts: Options{CallbackURL: "ftp://example.com/cb", CallbackToken: "abc"}, wantErr: "CallbackURL"},
 		{name: "ShortKey", opts: Options{CallbackURL: "http://x/cb", CallbackToken: "abc", CallbackAESKey: testAESKey[:42]}, wantErr: "CallbackAESKey"},
 		{name: "KeyNotBase64", opts: Options{CallbackURL: "http://x/cb", CallbackToken: "abc", CallbackAESKey: testAESKey[:42] + "!"}, wantErr: "CallbackAESKey"},
-		{name: "TokenWithoutURL", opts: Options{CallbackToken: "abc"}, wantErr: "CallbackURL"},
-		{name: "KeyWithoutURL", opts: Options{CallbackAESKey: testAESKey}, wantErr: "CallbackURL"},
+		{name: "TokenWithoutURL", opts: Options{CallbackToken: "abc"}, wantErr: "CallbackToken"},
+		{name: "KeyWithoutURL", opts: Options{CallbackAESKey: testAESKey}, wantErr: "CallbackAESKey"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,8 +302,9 @@ func TestOptions_Validate(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("Validate = %v, want an error about %s", err, tt.wantErr)
+			var oe *OptionError
+			if !errors.As(err, &oe) || oe.Field != tt.wantErr {
+				t.Fatalf("Validate = %v, want an *OptionError about %s", err, tt.wantErr)
 			}
 			if tt.opts.CallbackAESKey != "" && strings.Contains(err.Error(), tt.opts.CallbackAESKey[:20]) ||
 				len(tt.opts.CallbackToken) > 3 && strings.Contains(err.Error(), tt.opts.CallbackToken) {
