@@ -45,6 +45,7 @@ func TestScript(t *testing.T) {
 			// Scripts reach the bundled examples as $TESTDATA.
 			env.Setenv("TESTDATA", filepath.Join(root, "testdata"))
 			env.Values[simKey{}] = &simHolder{}
+			env.Values[receiptsKey{}] = &receiptsState{}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -52,6 +53,9 @@ func TestScript(t *testing.T) {
 			"wechat":        cmdWeChat,
 			"wechat-sent":   cmdWeChatSent,
 			"wechat-unique": cmdWeChatUnique,
+			"receiver":      cmdReceiver,
+			"receipts":      cmdReceipts,
+			"sandbox-proc":  cmdSandboxProc,
 		},
 	})
 }
