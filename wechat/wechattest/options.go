@@ -106,7 +106,10 @@ type Options struct {
 	CallbackClient *http.Client
 
 	// Now is the clock; nil means time.Now. It is called with the
-	// simulator's lock held, so it must not call back into the Sim.
+	// simulator's lock held, so it must not call back into the Sim; with
+	// CallbackURL the receipt posters call it too (for each push's
+	// timestamp), from their own goroutines, so it must be safe for
+	// concurrent use.
 	Now func() time.Time
 	// Seed seeds the randomness (tokens, rid, msgid gaps, FailRate, jitter);
 	// zero seeds from the clock. The same non-zero Seed and the same request
