@@ -58,8 +58,15 @@ func (c *Client) doAt(ctx context.Context, base, op, method, path, query string,
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
+	// written says the request may have reached WeChat. net/http reports
+	// WroteRequest once the request is in the connection's buffer, before
+	// the flush; when that flush fails with nothing sent on a pooled
+	// connection (its peer gone a moment ago), the transport tries again
+	// on a new one. Only the last try counts: each starts with GetConn, and
+	// a try refused a connection writes nothing.
 	var written atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:      func(string) { written.Store(false) },
 		WroteRequest: func(info httptrace.WroteRequestInfo) { written.Store(info.Err == nil) },
 	})
 	u := base + path
