@@ -17,6 +17,7 @@ import (
 type fakeLedger struct {
 	mu   sync.Mutex
 	rows []store.Recipient // index = line-1
+	late int               // outcomes marked Late
 }
 
 func newFakeLedger(n int) *fakeLedger {
@@ -60,6 +61,15 @@ func (l *fakeLedger) Finish(o store.Outcome) {
 	defer l.mu.Unlock()
 	r := &l.rows[o.Line-1]
 	r.State, r.Errcode, r.Errmsg, r.MsgID = o.State, o.Errcode, o.Errmsg, o.MsgID
+	if o.Late {
+		l.late++
+	}
+}
+
+func (l *fakeLedger) lateCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.late
 }
 
 func (l *fakeLedger) state(openid string) string {
@@ -109,7 +119,9 @@ type fakeClient struct {
 	mu       sync.Mutex
 	calls    int
 	attempts map[string]int
-	sent     []string // openids accepted, in order
+	last     map[string]time.Time // each openid's last call
+	sent     []string             // openids accepted, in order
+	sentAt   []time.Time          // and when
 }
 
 func (c *fakeClient) SendTemplateBody(ctx context.Context, body []byte) (int64, error) {
@@ -124,9 +136,10 @@ func (c *fakeClient) SendTemplateBody(ctx context.Context, body []byte) (int64, 
 	c.mu.Lock()
 	c.calls++
 	if c.attempts == nil {
-		c.attempts = map[string]int{}
+		c.attempts, c.last = map[string]int{}, map[string]time.Time{}
 	}
 	c.attempts[openid]++
+	c.last[openid] = time.Now()
 	attempt, call := c.attempts[openid], c.calls
 	c.mu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -137,6 +150,7 @@ func (c *fakeClient) SendTemplateBody(ctx context.Context, body []byte) (int64, 
 	if err == nil {
 		c.mu.Lock()
 		c.sent = append(c.sent, openid)
+		c.sentAt = append(c.sentAt, time.Now())
 		c.mu.Unlock()
 	}
 	return msgid, err
@@ -146,6 +160,25 @@ func (c *fakeClient) totalCalls() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.calls
+}
+
+// sentBetween counts the sends accepted in [from, to).
+func (c *fakeClient) sentBetween(from, to time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, at := range c.sentAt {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *fakeClient) lastCall(openid string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last[openid]
 }
 
 func (c *fakeClient) sentOpenIDs() []string {

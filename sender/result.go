@@ -34,6 +34,9 @@ type Result struct {
 	QuotaResetAt time.Time
 
 	Sent, Failed, Unknown int64
+	// RetriedLate counts the recipients whose transient budget ran out and
+	// that were tried once more at the end of the run (whatever came of it).
+	RetriedLate int64
 }
 
 // beijing is China Standard Time: WeChat's quotas reset at its midnight.

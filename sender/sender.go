@@ -50,8 +50,17 @@ type Config struct {
 	BatchID     int64
 	Concurrency int     // workers; default 32
 	Rate        float64 // messages per second; 0 = as fast as the workers go
-	// MaxAttempts bounds tries per recipient for transient errors; default 5.
+	// MaxAttempts is the fewest tries a recipient's transient errors get
+	// before it is set aside for the end of the run, and the number of
+	// refused connections for one recipient that pause the batch as
+	// unreachable; default 5.
 	MaxAttempts int
+	// RetryFor is how long a recipient's transient errors (-1, HTTP 5xx,
+	// timeouts) are retried, from the first of them, before it is set aside
+	// and tried once more at the end of the run; default a quarter of
+	// DedupWindow (2.5 minutes), which leaves a send that may have been
+	// delivered most of the window for that last try.
+	RetryFor time.Duration
 	// DedupWindow is how long WeChat deduplicates a client_msg_id; default 10m.
 	// An attempt that may have been delivered is resent only inside it.
 	DedupWindow time.Duration
@@ -60,7 +69,8 @@ type Config struct {
 	// DrainTimeout bounds how long in-flight sends may take after a stop;
 	// default 15s.
 	DrainTimeout time.Duration
-	// Backoff is the first retry delay, doubled each attempt; default 500ms.
+	// Backoff is the first retry delay, doubled each attempt up to 4s (or
+	// Backoff, if longer); default 500ms.
 	Backoff time.Duration
 	// Abort, when cancelled, ends in-flight requests at once (a second
 	// signal). Nil means only DrainTimeout bounds them.
@@ -79,6 +89,9 @@ func (c *Config) defaults() {
 	}
 	if c.DedupWindow <= 0 {
 		c.DedupWindow = 10 * time.Minute
+	}
+	if c.RetryFor <= 0 {
+		c.RetryFor = c.DedupWindow / 4
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 15 * time.Second
@@ -113,13 +126,14 @@ type Engine struct {
 	stats  counters
 }
 
-type counters struct{ sent, failed, unknown, released atomic.Int64 }
+type counters struct{ sent, failed, unknown, late atomic.Int64 }
 
 // New returns an Engine for cfg.
 func New(cfg Config, client Client, source Source, journal Journal, render Renderer) *Engine {
 	cfg.defaults()
 	e := &Engine{cfg: cfg, client: client, source: source, jour: journal, render: render,
-		pace: newPacer(cfg.Rate), errs: newErrorWindow(cfg.MaxErrors), stopCh: make(chan struct{})}
+		errs: newErrorWindow(cfg.MaxErrors), stopCh: make(chan struct{})}
+	e.pace = newPacer(cfg.Rate, e.event)
 	e.state.Store("sending")
 	return e
 }
@@ -153,34 +167,40 @@ func (e *Engine) Run(ctx context.Context) Result {
 		case <-runCtx.Done():
 		}
 	}()
-	recovery := e.pace.recoverLoop(runCtx, e.event)
+	recovery := e.pace.recoverLoop(runCtx)
 	defer recovery()
 
-	work := make(chan store.Recipient)
+	// Every worker hands each job back to the dispatcher.
+	work, back := make(chan *job), make(chan *job, e.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for range e.cfg.Concurrency {
 		wg.Go(func() {
 			w := worker{e: e, reqCtx: reqCtx, runCtx: runCtx, stopped: stopped, buf: make([]byte, 0, 1024)}
-			for r := range work {
-				w.send(r)
+			for j := range work {
+				j.verdict = w.attempt(j)
+				back <- j
 			}
 		})
 	}
-	err := e.dispatch(runCtx, work)
+	d := &dispatcher{e: e, work: work, back: back}
+	err := d.run(runCtx)
 	close(work)
-	wg.Wait()
+	workersDone := make(chan struct{})
+	go func() { wg.Wait(); close(workersDone) }()
+	left := d.unfinished(workersDone)
 
-	res := Result{Sent: e.stats.sent.Load(), Failed: e.stats.failed.Load(), Unknown: e.stats.unknown.Load()}
+	res := Result{Sent: e.stats.sent.Load(), Failed: e.stats.failed.Load(), Unknown: e.stats.unknown.Load(),
+		RetriedLate: e.stats.late.Load()}
 	e.haltMu.Lock()
 	defer e.haltMu.Unlock()
 	switch {
 	case e.halt != nil:
 		h := *e.halt
-		h.Sent, h.Failed, h.Unknown = res.Sent, res.Failed, res.Unknown
+		h.Sent, h.Failed, h.Unknown, h.RetriedLate = res.Sent, res.Failed, res.Unknown, res.RetriedLate
 		return h
 	case err != nil && ctx.Err() == nil:
 		res.Stop, res.Err = StopError, err
-	case ctx.Err() != nil || e.stats.released.Load() > 0:
+	case ctx.Err() != nil || left > 0:
 		res.Stop, res.Err = StopInterrupted, context.Cause(ctx)
 	}
 	return res
@@ -211,33 +231,6 @@ func (e *Engine) requestContext(ctx context.Context) (context.Context, context.C
 		}
 	}()
 	return reqCtx, cancel
-}
-
-// dispatch feeds pending recipients to the workers in line order until
-// there are none left or the run stops.
-func (e *Engine) dispatch(ctx context.Context, work chan<- store.Recipient) error {
-	const page = 512
-	var after int64
-	for {
-		rows, err := e.source.Pending(ctx, e.cfg.BatchID, after, page)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		for _, r := range rows {
-			select {
-			case work <- r:
-			case <-ctx.Done():
-				return nil
-			}
-			after = r.Line
-		}
-		if len(rows) < page {
-			return nil
-		}
-	}
 }
 
 // stop records the first reason to halt the batch and stops dispatching.

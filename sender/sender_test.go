@@ -78,17 +78,22 @@ func TestEngine_Run(t *testing.T) {
 			},
 		},
 		{
-			name: "TransientExhaustedFails", n: 10, cfg: Config{MaxAttempts: 3},
+			// Retried for RetryFor (and MaxAttempts at least), then once
+			// more at the end of the run, then failed.
+			name: "TransientExhaustedFails", n: 10, cfg: Config{MaxAttempts: 3, RetryFor: 10 * time.Second},
 			respond: func(string, int, int) (int64, error) { return 0, apiErr(-1) },
 			want:    map[string]int{store.StateFailed: 10},
-			check: func(t *testing.T, l *fakeLedger, _ *fakeClient, _ Result) {
-				if r := l.row(1); r.Attempts != 3 || r.Errcode != -1 {
-					t.Errorf("row 1 = attempts %d errcode %d, want 3, -1", r.Attempts, r.Errcode)
+			check: func(t *testing.T, l *fakeLedger, _ *fakeClient, res Result) {
+				if r := l.row(1); r.Attempts < 4 || r.Errcode != -1 {
+					t.Errorf("row 1 = attempts %d errcode %d, want at least 4 (3 and the late one), -1", r.Attempts, r.Errcode)
+				}
+				if res.RetriedLate != 10 || l.lateCount() != 10 {
+					t.Errorf("retried late %d, recorded %d; want 10", res.RetriedLate, l.lateCount())
 				}
 			},
 		},
 		{
-			name: "AmbiguousExhaustedIsUnknown", n: 5, cfg: Config{MaxAttempts: 2},
+			name: "AmbiguousExhaustedIsUnknown", n: 5, cfg: Config{MaxAttempts: 2, RetryFor: 5 * time.Second},
 			respond: func(string, int, int) (int64, error) {
 				return 0, &wechat.RequestError{Op: "send", Sent: true, Err: errors.New("EOF")}
 			},

@@ -10,7 +10,7 @@ import (
 	"github.com/megasend/megasend/wechat"
 )
 
-// worker sends recipients one at a time.
+// worker makes one attempt per job it is given.
 type worker struct {
 	e       *Engine
 	reqCtx  context.Context // in-flight requests: survives a stop for DrainTimeout
@@ -19,138 +19,155 @@ type worker struct {
 	buf     []byte
 }
 
-// send takes one recipient from pending to a final state, or releases it
-// when the run stops. unsure records whether an earlier attempt may have
-// been delivered (an ambiguous error, or an inflight row recovered after a
-// crash); while it is true a resend is allowed only inside the dedup window.
-func (w *worker) send(r store.Recipient) {
+// attempt sends a job's recipient once and says what is left to do: done
+// (a final state is recorded), a retry from j.due on, once more at the end
+// of the run, or hold (the run is stopping). A recipient waiting for a retry
+// is pending in the ledger if WeChat's answer proved nothing was delivered,
+// and stays inflight if an attempt may have been (j.unsure): then a resend
+// is allowed only inside the dedup window.
+func (w *worker) attempt(j *job) verdict {
 	e := w.e
 	if w.stopped() {
-		return // never started: it is still pending in the ledger
+		return verdictHold // not begun: the ledger holds it as it was
 	}
-	if err := e.pace.wait(w.runCtx); err != nil {
+	now, err := e.pace.wait(w.runCtx)
+	if err != nil {
+		return verdictHold
+	}
+	if j.unsure && now.Sub(j.first) >= e.cfg.resendBefore() {
+		j.late = false // not tried again, late or not
+		w.finish(j, store.StateUnknown, -1, fmt.Sprintf("not resent: %v (last error: %v)", errWindowPassed, j.lastErr))
+		return verdictDone
+	}
+	if j.first.IsZero() {
+		j.first = now
+	}
+	if err := e.jour.Begin(w.reqCtx, j.r.Line, now); err != nil {
+		e.stop(Result{Stop: StopError, Err: fmt.Errorf("record line %d inflight: %w", j.r.Line, err)})
+		return verdictHold
+	}
+	body, err := e.render.Render(w.buf[:0], &j.r)
+	if err != nil {
+		w.finish(j, store.StateFailed, 0, fmt.Sprintf("render: %v", err))
+		return verdictDone
+	}
+	w.buf = body
+	msgid, err := e.client.SendTemplateBody(w.reqCtx, body)
+	e.pace.done(now, err)
+	j.refused = isUnreachable(err)
+	if err == nil {
+		e.stats.sent.Add(1)
+		e.errs.add(false)
+		e.jour.Finish(store.Outcome{Line: j.r.Line, State: store.StateSent, MsgID: msgid, At: time.Now(), Late: j.late})
+		w.countLate(j)
+		return verdictDone
+	}
+	j.lastErr = err
+	j.unsure = j.unsure || wechat.IsAmbiguous(err)
+	v := w.judge(j, err)
+	if v != verdictDone {
+		w.release(j, err)
+	}
+	if v == verdictRetry {
+		e.event(Event{Kind: EventRetry, Line: j.r.Line, Err: err})
+	}
+	return v
+}
+
+// judge decides what follows a failed attempt, by the error's class.
+func (w *worker) judge(j *job, err error) verdict {
+	e := w.e
+	switch wechat.ClassOf(err) {
+	case wechat.ClassRecipient:
+		w.finish(j, store.StateFailed, wechat.Errcode(err), apiMsg(err))
+		return verdictDone
+	case wechat.ClassQuota:
+		e.stop(Result{Stop: StopQuota, Err: err, QuotaResetAt: NextQuotaReset(time.Now())})
+		return verdictHold
+	case wechat.ClassFatal:
+		e.stop(Result{Stop: StopFatal, Err: err})
+		return verdictHold
+	case wechat.ClassToken:
+		// The client refreshed the token once already and WeChat still
+		// refuses it: every recipient would meet the same answer.
+		e.stop(Result{Stop: StopFatal, Err: fmt.Errorf("the access token is refused even after a refresh "+
+			"(a token command handing out a stale token, or another system resetting it): %w", err)})
+		return verdictHold
+	case wechat.ClassNone:
+		// Not WeChat's answer: a token command that failed, or a bug.
+		// Every recipient would meet it, so stop rather than guess.
+		e.stop(Result{Stop: StopError, Err: err})
+		return verdictHold
+	case wechat.ClassRate:
+		// WeChat asks the whole batch to slow down; this does not count
+		// against the recipient's budget.
+		e.pace.rateLimited()
+		if w.stopped() {
+			return verdictHold
+		}
+		j.rateTries++
+		j.due = time.Now().Add(jitter(backoff(e.cfg.Backoff, j.rateTries)))
+		return verdictRetry
+	}
+	// Transient: -1, HTTP 5xx, timeouts, broken or refused connections.
+	if w.stopped() {
+		return verdictHold
+	}
+	now := time.Now()
+	j.attempt++
+	switch {
+	case j.refused:
+		if j.attempt >= e.cfg.MaxAttempts {
+			// Nothing left this machine: the batch, not the recipient, has
+			// a problem.
+			e.stop(Result{Stop: StopUnreachable, Err: err})
+			return verdictHold
+		}
+	case j.late:
+		w.giveUp(j, err)
+		return verdictDone
+	default:
+		if j.since.IsZero() {
+			j.since = now
+		}
+		if j.attempt >= e.cfg.MaxAttempts && now.Sub(j.since) >= e.cfg.RetryFor {
+			return verdictLater
+		}
+	}
+	delay := e.cfg.Backoff
+	if j.refused || e.pace.failing() {
+		// WeChat is down or overwhelmed: each recipient waits longer
+		// between tries. While most sends get through, a recipient's
+		// failures are the random share and it has no reason to wait long.
+		delay = backoff(e.cfg.Backoff, j.attempt)
+	}
+	j.due = now.Add(jitter(delay))
+	return verdictRetry
+}
+
+// giveUp ends a recipient whose transient errors outlasted its budget and
+// the end-of-run pass.
+func (w *worker) giveUp(j *job, err error) {
+	if j.unsure {
+		w.finish(j, store.StateUnknown, -1, fmt.Sprintf("no answer after %d attempts, may have been delivered: %v", j.attempt, err))
 		return
 	}
-	first := r.FirstAttemptAt
-	unsure := !first.IsZero()
-	var lastErr error
-	for attempt, rateTries := 1, 0; ; {
-		now := time.Now()
-		if unsure && now.Sub(first) >= e.cfg.resendBefore() {
-			w.finish(r, store.StateUnknown, -1, fmt.Sprintf("not resent: %v (last error: %v)", errWindowPassed, lastErr))
-			return
-		}
-		if first.IsZero() {
-			first = now
-		}
-		if err := e.jour.Begin(w.reqCtx, r.Line, now); err != nil {
-			e.stop(Result{Stop: StopError, Err: fmt.Errorf("record line %d inflight: %w", r.Line, err)})
-			return
-		}
-		body, err := e.render.Render(w.buf[:0], &r)
-		if err != nil {
-			w.fail(r, 0, fmt.Sprintf("render: %v", err))
-			return
-		}
-		w.buf = body
-		msgid, err := e.client.SendTemplateBody(w.reqCtx, body)
-		e.pace.done(err)
-		if err == nil {
-			e.stats.sent.Add(1)
-			e.errs.add(false)
-			e.jour.Finish(store.Outcome{Line: r.Line, State: store.StateSent, MsgID: msgid, At: time.Now()})
-			return
-		}
-		lastErr = err
-		unsure = unsure || wechat.IsAmbiguous(err)
-		class := wechat.ClassOf(err)
-		switch class {
-		case wechat.ClassRecipient:
-			w.fail(r, wechat.Errcode(err), apiMsg(err))
-			return
-		case wechat.ClassQuota:
-			w.release(r, unsure, err)
-			e.stop(Result{Stop: StopQuota, Err: err, QuotaResetAt: NextQuotaReset(time.Now())})
-			return
-		case wechat.ClassFatal:
-			w.release(r, unsure, err)
-			e.stop(Result{Stop: StopFatal, Err: err})
-			return
-		}
-		if w.stopped() {
-			w.release(r, unsure, err)
-			return
-		}
-		var delay time.Duration
-		switch {
-		case class == wechat.ClassRate:
-			// Rate errors are WeChat asking the whole batch to slow down; they
-			// do not count against the recipient's attempts.
-			e.pace.slowDown(false, e.event)
-			rateTries++
-			delay = e.cfg.Backoff << min(rateTries, 7)
-		case class == wechat.ClassToken:
-			// The client refreshed the token once already and WeChat still
-			// refuses it: every recipient would meet the same answer.
-			w.release(r, unsure, err)
-			e.stop(Result{Stop: StopFatal, Err: fmt.Errorf("the access token is refused even after a refresh "+
-				"(a token command handing out a stale token, or another system resetting it): %w", err)})
-			return
-		case class == wechat.ClassNone:
-			// Not WeChat's answer: a token command that failed, or a bug.
-			// Every recipient would meet it, so stop rather than guess.
-			w.release(r, unsure, err)
-			e.stop(Result{Stop: StopError, Err: err})
-			return
-		case attempt >= e.cfg.MaxAttempts:
-			w.giveUp(r, unsure, err)
-			return
-		default:
-			if e.pace.busyBurst() {
-				e.pace.slowDown(true, e.event)
-			}
-			delay = e.cfg.Backoff << (attempt - 1)
-			attempt++
-		}
-		e.event(Event{Kind: EventRetry, Line: r.Line, Err: err})
-		if !sleep(w.runCtx, jitter(delay)) {
-			w.release(r, unsure, err)
-			return
-		}
-	}
+	w.finish(j, store.StateFailed, wechat.Errcode(err), apiMsg(err))
 }
 
-// giveUp ends a recipient whose transient errors outlasted its attempts.
-func (w *worker) giveUp(r store.Recipient, unsure bool, err error) {
-	switch {
-	case unsure:
-		w.finish(r, store.StateUnknown, -1, fmt.Sprintf("no answer after %d attempts, may have been delivered: %v", w.e.cfg.MaxAttempts, err))
-	case isUnreachable(err):
-		// Nothing left this machine: the batch, not the recipient, has a problem.
-		w.release(r, false, err)
-		w.e.stop(Result{Stop: StopUnreachable, Err: err})
-	default:
-		w.fail(r, wechat.Errcode(err), apiMsg(err))
-	}
-}
-
-// release hands a recipient back when the run stops before its outcome is
-// known. A row that may have been delivered stays inflight, so the resume
-// rule decides by the dedup window; a row WeChat definitely refused goes
-// back to pending, to be sent as if new.
-func (w *worker) release(r store.Recipient, unsure bool, err error) {
-	w.e.stats.released.Add(1)
-	if unsure {
+// release records a recipient that goes back to wait, or back to the
+// ledger because the run stops, before its outcome is known. A row that may
+// have been delivered stays inflight, so the resume rule decides by the
+// dedup window; a row WeChat definitely refused goes back to pending, to be
+// sent as if new.
+func (w *worker) release(j *job, err error) {
+	if j.unsure {
 		return // inflight in the ledger already
 	}
-	w.e.jour.Finish(store.Outcome{Line: r.Line, State: store.StatePending, Errcode: wechat.Errcode(err), Errmsg: apiMsg(err), At: time.Now()})
+	w.e.jour.Finish(store.Outcome{Line: j.r.Line, State: store.StatePending, Errcode: wechat.Errcode(err), Errmsg: apiMsg(err), At: time.Now()})
 }
 
-func (w *worker) fail(r store.Recipient, code int, msg string) {
-	w.finish(r, store.StateFailed, code, msg)
-}
-
-func (w *worker) finish(r store.Recipient, state string, code int, msg string) {
+func (w *worker) finish(j *job, state string, code int, msg string) {
 	e := w.e
 	switch state {
 	case store.StateFailed:
@@ -158,9 +175,17 @@ func (w *worker) finish(r store.Recipient, state string, code int, msg string) {
 	case store.StateUnknown:
 		e.stats.unknown.Add(1)
 	}
-	e.jour.Finish(store.Outcome{Line: r.Line, State: state, Errcode: code, Errmsg: msg, At: time.Now()})
+	e.jour.Finish(store.Outcome{Line: j.r.Line, State: state, Errcode: code, Errmsg: msg, At: time.Now(), Late: j.late})
+	w.countLate(j)
 	if e.errs.add(true) {
 		e.stop(Result{Stop: StopThreshold, Err: fmt.Errorf("more recipients failed than --max-errors %s allows", e.cfg.MaxErrors)})
+	}
+}
+
+// countLate counts a recipient whose end-of-run try has its outcome.
+func (w *worker) countLate(j *job) {
+	if j.late {
+		w.e.stats.late.Add(1)
 	}
 }
 
