@@ -9,6 +9,11 @@ import (
 // Counts is the number of a batch's recipients in each state.
 type Counts struct {
 	Pending, Inflight, Sent, Failed, Unknown, Skipped int64
+	// RetriedLate is not a state: how many recipients, over all the batch's
+	// runs, ran out of their transient budget and were tried once more at
+	// the end of a run (whatever came of it; they are counted in their
+	// states too).
+	RetriedLate int64
 }
 
 // Total is the number of recipients counted.
@@ -42,13 +47,15 @@ func (c *Counts) add(state string, n int64) {
 // sent. The total is set when the import finishes; until then the rows
 // imported so far are counted, so a long import shows its progress. That
 // walks the rows committed so far, but only for a batch still importing.
+// The batch's count of late retries comes along (migration 0004).
 const sqlCounts = `SELECT 'open', batch_id, state, COUNT(*) FROM sends INDEXED BY sends_open
 		WHERE %[1]s state <> 'sent' GROUP BY batch_id, state
 	UNION ALL SELECT 'tried', b.id, '', b.frontier_rows + (SELECT COUNT(*) FROM sends s
 		WHERE s.batch_id = b.id AND s.line > b.frontier) FROM batches b WHERE %[2]s true
 	UNION ALL SELECT 'total', b.id, '', CASE b.status WHEN 'importing'
 		THEN (SELECT COUNT(*) FROM recipients r WHERE r.batch_id = b.id) ELSE b.total END
-		FROM batches b WHERE %[2]s true`
+		FROM batches b WHERE %[2]s true
+	UNION ALL SELECT 'late', b.id, '', b.retried_late FROM batches b WHERE %[2]s b.retried_late > 0`
 
 // Counts returns the number of recipients of batch id in each state.
 func (d *DB) Counts(ctx context.Context, batchID int64) (Counts, error) {
@@ -94,6 +101,10 @@ func counts(ctx context.Context, db querier, q string, args ...any) (map[int64]C
 			totals = append(totals, r)
 		case "tried":
 			tried[r.id] = r.n
+		case "late":
+			c := out[r.id]
+			c.RetriedLate = r.n
+			out[r.id] = c
 		default:
 			c := out[r.id]
 			c.add(r.state, r.n)

@@ -219,3 +219,42 @@ func TestLedger_CrashLeavesInflight(t *testing.T) {
 		t.Errorf("counts after recovery %+v, want %+v", c, want)
 	}
 }
+
+// Outcomes of late retries (sender's end-of-run pass) are counted in the
+// batch, over all its runs, whatever their state; other outcomes are not.
+func TestLedger_RetriedLate(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	b := importN(t, db, 10)
+	for run, outcomes := range [][]Outcome{
+		{{Line: 2, State: StateSent, MsgID: 1, Late: true}, {Line: 3, State: StateFailed, Errcode: -1, Late: true},
+			{Line: 4, State: StateSent, MsgID: 2}, {Line: 5, State: StatePending, Errcode: -1}},
+		{{Line: 5, State: StateUnknown, Errcode: -1, Late: true}, {Line: 6, State: StateSent, MsgID: 3}},
+	} {
+		l := db.OpenLedger(ctx, b.ID, "1@h")
+		for _, o := range outcomes {
+			if err := l.Begin(ctx, o.Line, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			o.At = time.Now()
+			l.Finish(o)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Counts(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(2 + run); c.RetriedLate != want || c.Total() != 10 {
+			t.Errorf("run %d: counts %+v, want %d retried late of 10", run+1, c, want)
+		}
+	}
+	all, err := db.CountsByBatch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := all[b.ID]; c.RetriedLate != 3 || c.Sent != 3 || c.Failed != 1 || c.Unknown != 1 {
+		t.Errorf("CountsByBatch: %+v, want 3 retried late, 3 sent, 1 failed, 1 unknown", c)
+	}
+}

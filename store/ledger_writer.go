@@ -21,6 +21,7 @@ import (
 const (
 	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
 	sqlOwned = `SELECT 1 FROM batches WHERE id = ? AND lock_owner = ?`
+	sqlLate  = `UPDATE batches SET retried_late = retried_late + ? WHERE id = ?`
 	sqlBegin = `INSERT INTO sends (batch_id, line, state, attempts, first_attempt_at, last_attempt_at)
 		SELECT ?1, value, 'inflight', 1, ?3, ?3 FROM json_each(?2) WHERE true
 		ON CONFLICT DO UPDATE SET state = 'inflight', attempts = attempts + 1,
@@ -60,7 +61,7 @@ type writer struct {
 	conn                          *sql.Conn
 	restore                       func() // the connection's own checkpoint threshold (checkpoint.go)
 	txBegin, txCommit, txRollback *sql.Stmt
-	beat, owned                   *sql.Stmt
+	beat, owned, late             *sql.Stmt
 	begin, fill, fill1            *sql.Stmt
 
 	lines []byte // reused JSON array of the lines to mark inflight
@@ -83,7 +84,8 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 		dst **sql.Stmt
 		q   string
 	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
-		{&w.beat, sqlBeat}, {&w.owned, sqlOwned}, {&w.begin, sqlBegin}, {&w.fill, fillSQL(fillRows)}, {&w.fill1, fillSQL(1)}} {
+		{&w.beat, sqlBeat}, {&w.owned, sqlOwned}, {&w.late, sqlLate}, {&w.begin, sqlBegin}, {&w.fill, fillSQL(fillRows)},
+		{&w.fill1, fillSQL(1)}} {
 		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
 			w.close()
 			return nil, err
@@ -93,7 +95,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 }
 
 func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.begin, w.fill, w.fill1} {
+	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.late, w.begin, w.fill, w.fill1} {
 		if st != nil {
 			st.Close()
 		}
@@ -142,8 +144,14 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) (err e
 			return fmt.Errorf("ledger: mark inflight: %w", err)
 		}
 	}
-	if err := w.outcomes(ctx, l.batchID, group); err != nil {
+	late, err := w.outcomes(ctx, l.batchID, group)
+	if err != nil {
 		return fmt.Errorf("ledger: record outcomes: %w", err)
+	}
+	if late > 0 {
+		if _, err := w.late.ExecContext(ctx, late, l.batchID); err != nil {
+			return fmt.Errorf("ledger: count late retries: %w", err)
+		}
 	}
 	if beat {
 		if err := advanceFrontier(ctx, w.conn, l.batchID); err != nil {
@@ -186,23 +194,27 @@ func (w *writer) begins(group []ledgerOp) (lines []byte, at int64) {
 	return w.lines, at
 }
 
-// outcomes records the group's outcomes in the sends rows.
-func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) error {
+// outcomes records the group's outcomes in the sends rows, and returns how
+// many of them end a recipient's late retry.
+func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) (late int, err error) {
 	w.args[0] = batchID
 	for _, op := range group {
 		if op.begin {
 			continue
 		}
 		o := op.outcome
+		if o.Late {
+			late++
+		}
 		w.args = append(w.args, o.Line, o.State, nullInt(int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed),
 			nullString(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o))
 		if len(w.args) == 1+fillRows*fillCols {
 			if err := w.flush(ctx); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	return w.flush(ctx)
+	return late, w.flush(ctx)
 }
 
 // flush upserts the bound outcomes, if any.
