@@ -197,6 +197,7 @@ func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b
 	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; resent only with retry --unknown)\n", c.Unknown)
 	fmt.Fprintf(w, "  pending  %8d\n", c.Pending+c.Inflight)
 	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", c.Skipped)
+	writeRetriedLate(w, c.RetriedLate)
 
 	if len(groups) > 0 {
 		fmt.Fprintln(w, "\nfailures by errcode:")

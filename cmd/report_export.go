@@ -75,12 +75,14 @@ type countsJSON struct {
 	Unknown  int64 `json:"unknown"`
 	Pending  int64 `json:"pending"`
 	Inflight int64 `json:"inflight"`
-	Skipped  int64 `json:"skipped"`
+	// RetriedLate is not a state: recipients tried once more at the end of a run.
+	RetriedLate int64 `json:"retried_late"`
+	Skipped     int64 `json:"skipped"`
 }
 
 func newCountsJSON(c store.Counts) countsJSON {
 	return countsJSON{Total: c.Total(), Sent: c.Sent, Failed: c.Failed, Unknown: c.Unknown,
-		Pending: c.Pending, Inflight: c.Inflight, Skipped: c.Skipped}
+		Pending: c.Pending, Inflight: c.Inflight, Skipped: c.Skipped, RetriedLate: c.RetriedLate}
 }
 
 // batchJSON describes a batch; report --format json and batches --json share it.

@@ -44,11 +44,12 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 		a.next("to resume", resume)
 		return withCode(exitRuntime, fmt.Errorf("batch %s stopped: %w", b.Name, res.Err))
 	default:
-		fmt.Fprintf(a.streams.Err, "batch %s paused: %s\n", b.Name, b.PauseReason)
+		fmt.Fprintf(a.streams.Err, "batch %s paused: %s\n%s", b.Name, b.PauseReason, inflightAdvice(c.Inflight, o.dedupWindow))
 		a.next("to resume", resume)
 		return withCode(exitResumable, nil)
 	}
 	if c.Pending+c.Inflight > 0 {
+		fmt.Fprint(a.streams.Err, inflightAdvice(c.Inflight, o.dedupWindow))
 		a.next("to resume", resume)
 		return withCode(exitResumable, nil)
 	}
@@ -65,6 +66,8 @@ func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignO
 type summary struct {
 	batch, status                           string
 	sent, failed, unknown, skipped, pending int64
+	inflight                                int64 // may have reached WeChat; the resume rule decides
+	retriedLate                             int64 // of the batch's recipients, over all its runs
 	runMessages                             int64 // sent, failed or unknown by this run
 	took                                    time.Duration
 	failures                                []summaryFailure
@@ -79,7 +82,8 @@ type summaryFailure struct {
 
 func newSummary(b store.Batch, c store.Counts, groups []store.FailureGroup, res sender.Result, took time.Duration) summary {
 	s := summary{batch: b.Name, status: b.Status, sent: c.Sent, failed: c.Failed, unknown: c.Unknown,
-		skipped: c.Skipped, pending: c.Pending + c.Inflight, runMessages: res.Sent + res.Failed + res.Unknown, took: took}
+		skipped: c.Skipped, pending: c.Pending, inflight: c.Inflight, retriedLate: c.RetriedLate,
+		runMessages: res.Sent + res.Failed + res.Unknown, took: took}
 	for _, g := range groups {
 		meaning, _ := describe(g, b.Name)
 		s.failures = append(s.failures, summaryFailure{Errcode: g.Errcode, State: g.State, Count: g.Count, Meaning: meaning})
@@ -101,6 +105,10 @@ func (s summary) write(w io.Writer) {
 	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; not resent unless asked)\n", s.unknown)
 	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", s.skipped)
 	fmt.Fprintf(w, "  pending  %8d\n", s.pending)
+	if s.inflight > 0 {
+		fmt.Fprintf(w, "  in flight %7d  (may have reached WeChat; a resume decides by the dedup window)\n", s.inflight)
+	}
+	writeRetriedLate(w, s.retriedLate)
 	if s.ran() {
 		fmt.Fprintf(w, "  this run: %d messages in %s (%.1f msgs/s)\n", s.runMessages, summaryDuration(s.took), s.rate())
 	}
@@ -116,6 +124,12 @@ func (s summary) write(w io.Writer) {
 func (s summary) log(log *slog.Logger) {
 	attrs := []any{"batch", s.batch, "status", s.status, "sent", s.sent, "failed", s.failed, "unknown", s.unknown,
 		"skipped", s.skipped, "pending", s.pending}
+	if s.inflight > 0 {
+		attrs = append(attrs, "inflight", s.inflight)
+	}
+	if s.retriedLate > 0 {
+		attrs = append(attrs, "retried_late", s.retriedLate)
+	}
 	if s.ran() {
 		attrs = append(attrs, "run_messages", s.runMessages, "run_seconds", s.took.Round(time.Millisecond).Seconds(),
 			"msgs_per_s", math.Round(s.rate()*10)/10)
@@ -155,6 +169,38 @@ func (a *app) next(what, command string) {
 func needsNewTemplate(err error) bool {
 	_, advice := wechat.Describe(wechat.Errcode(err))
 	return strings.Contains(advice, "--template FIXED")
+}
+
+// writeRetriedLate prints how many recipients were retried late, if any:
+// the campaign summary and the report share the line.
+func writeRetriedLate(w io.Writer, n int64) {
+	if n > 0 {
+		fmt.Fprintf(w, "  retried late %4d  (transient errors outlasted their retries; tried once more at the end of a run)\n", n)
+	}
+}
+
+// inflightAdvice says what a resume does with recipients left inflight, if
+// there are any: their requests may have reached WeChat, so only a resume
+// inside the dedup window may resend them.
+func inflightAdvice(n int64, window time.Duration) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d in flight: their requests may have reached WeChat; a resume within the dedup window (%s) "+
+		"resends them with the same client_msg_id, which WeChat deduplicates; after it they become unknown\n",
+		n, shortDuration(window))
+}
+
+// shortDuration is d without zero units at its end: 10m, not 10m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // resumeCommand is the exact command that continues the batch, with the
