@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -87,15 +88,14 @@ func TestFaultTokenTTL1s(t *testing.T) {
 }
 
 // TestFaultSystemErrors answers -1 "system error" to 20% of sends (drawn
-// at random, at most 4 times for one recipient so that 5 attempts
-// suffice), and -1 to every attempt for one recipient: that one ends
-// failed with errcode -1 after 5 attempts, never delivered; everyone else
-// is sent once.
+// at random, at most 4 times for one recipient), and -1 to every attempt
+// for one recipient. That one is retried for its transient budget (a
+// quarter of the dedup window: 10 s with --dedup-window 40s), tried once
+// more at the end of the run, and ends failed with errcode -1, never
+// delivered; everyone else is sent once. A share of -1 that does not
+// depend on the pace does not slow the batch down (issue 15, item 1).
 func TestFaultSystemErrors(t *testing.T) {
-	// Under a steady 10% or more of -1 answers the pacer holds the batch
-	// near its floor of 1 msg/s (RELIABILITY.md), so this batch is half
-	// the size of the others to keep CI fast.
-	fc := newFaultCaseN(t, 102, envInt(t, "MEGASEND_FAULT_N", 200)/2)
+	fc := newFaultCase(t, 102)
 	srv := startSim(t, wechattest.Options{})
 	doomed := fc.ids[fc.n/2]
 	var (
@@ -119,7 +119,7 @@ func TestFaultSystemErrors(t *testing.T) {
 		}
 		return nil
 	})
-	r := fc.run(t, srv.URL, campaignArgs(fc.users, "busy")...)
+	r := fc.run(t, srv.URL, campaignArgs(fc.users, "busy", "--dedup-window", "40s")...)
 	wantExit(t, r, 3, "-1 on 20% of sends, one recipient always")
 	wantCounts(t, checkLedger(t, fc.db, "busy", srv.Deliveries()), map[string]int{"sent": fc.n - 1, "failed": 1})
 	for _, row := range ledgerRows(t, fc.db, "busy") {
@@ -129,13 +129,75 @@ func TestFaultSystemErrors(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if doomedN != 5 {
-		t.Errorf("the always -1 recipient was tried %d times, want 5", doomedN)
+	if doomedN < 6 {
+		t.Errorf("the always -1 recipient was tried %d times, want its budget's 5 at least and the late try", doomedN)
 	}
-	wantOutput(t, r, "-1", "megasend report busy --failed")
+	wantOutput(t, r, "-1", "retried late    1 ", "megasend report busy --failed")
+	if strings.Contains(r.stderr, "WeChat asked to slow down") && !strings.Contains(r.stderr, "back to the configured rate") {
+		t.Errorf("the batch slowed down for a random share of -1 and stayed slow:\n%s", r.stderr)
+	}
 	requests := srv.Stats().Requests
-	figures(t, fc, "busy", srv.Deliveries(), "%d of %d sends answered -1 (%.0f%%), 1 recipient failed -1 after 5 attempts, exit 3 in %v",
-		injected+doomedN, requests, 100*float64(injected+doomedN)/float64(requests), r.took.Round(time.Millisecond))
+	figures(t, fc, "busy", srv.Deliveries(), "%d of %d sends answered -1 (%.0f%%), 1 recipient failed -1 after %d tries (the last at the end of the run), exit 3 in %v",
+		injected+doomedN, requests, 100*float64(injected+doomedN)/float64(requests), doomedN, r.took.Round(time.Millisecond))
+}
+
+// TestFaultBusyBurst answers -1 to 300 sends in a row from a quarter of
+// the batch on (issue 20, item 8: such a burst used to leave recipients failed
+// after five attempts in 13.6 s, and full speed came back 27 s after it).
+// Nobody fails, everyone is sent once, and the batch is back at its pace
+// within a few seconds of the burst's end.
+func TestFaultBusyBurst(t *testing.T) {
+	fc := newFaultCaseN(t, 112, envInt(t, "MEGASEND_FAULT_N", 200)*5)
+	srv := startSim(t, wechattest.Options{})
+	const rate, from, burst = 200, 5, 300
+	var mu sync.Mutex
+	var end time.Time
+	srv.SetHook(func(req wechattest.SendRequest) *wechattest.Fault {
+		if req.N < from || req.N >= from+burst {
+			return nil
+		}
+		mu.Lock()
+		end = time.Now()
+		mu.Unlock()
+		return &wechattest.Fault{Errcode: -1}
+	})
+	r := fc.run(t, srv.URL, campaignArgs(fc.users, "burst-1", "--rate", strconv.Itoa(rate))...)
+	wantExit(t, r, 0, "a burst of 300 -1")
+	wantCounts(t, checkLedger(t, fc.db, "burst-1", srv.Deliveries()), map[string]int{"sent": fc.n})
+	fc.everyoneOnce(t, srv.Deliveries())
+	if st := srv.Stats(); st.Rejected[-1] != burst {
+		t.Fatalf("%d sends answered -1, want %d", st.Rejected[-1], burst)
+	}
+	// When the pace is back: the first second-long stretch after the burst
+	// with at least 90% of the rate delivered.
+	mu.Lock()
+	defer mu.Unlock()
+	var times []time.Time
+	for _, d := range srv.Deliveries() {
+		times = append(times, d.Time)
+	}
+	back := time.Duration(-1)
+	for i := range times {
+		if times[i].Before(end) {
+			continue
+		}
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < time.Second {
+			j++
+		}
+		if j == len(times) {
+			break // the batch ended before a full second
+		}
+		if j-i >= rate*9/10 {
+			back = times[i].Sub(end)
+			break
+		}
+	}
+	if back < 0 || back > 5*time.Second {
+		t.Errorf("full pace (%d/s) came back %v after the burst, want within 5 s", rate, back)
+	}
+	figures(t, fc, "burst-1", srv.Deliveries(), "300 sends answered -1 in a row at --rate %d: 0 failed, exit 0 in %v; full pace back %v after the burst",
+		rate, r.took.Round(time.Millisecond), back.Round(100*time.Millisecond))
 }
 
 // TestFaultHTTP5xx answers HTTP 502 to 30 sends, set through the sandbox
@@ -194,63 +256,71 @@ func TestFaultTimeouts(t *testing.T) {
 
 // TestFaultDroppedConnection closes the connection after WeChat accepted
 // the message, for 20 sends and for every attempt to one recipient. The
-// 20 are resent inside the window and deduplicated. The one whose 5
-// attempts all lose their answer ends unknown (it was delivered: nobody
-// can tell), exit 3; --retry-unknown resends it with the same
-// client_msg_id, which WeChat deduplicates.
+// 20 are resent inside the window and deduplicated. The one whose tries
+// all lose their answer, for its transient budget (10 s with
+// --dedup-window 40s) and once more at the end of the run, ends unknown
+// (it was delivered: nobody can tell), exit 3; --retry-unknown resends it
+// with the same client_msg_id, which WeChat deduplicates.
 func TestFaultDroppedConnection(t *testing.T) {
 	fc := newFaultCase(t, 105)
 	srv := startSim(t, wechattest.Options{})
 	doomed := fc.ids[fc.n/2]
 	var drop atomic.Bool
+	var doomedN atomic.Int64
 	drop.Store(true)
 	srv.SetHook(func(req wechattest.SendRequest) *wechattest.Fault {
 		if req.ToUser == doomed && drop.Load() {
+			doomedN.Add(1)
 			return &wechattest.Fault{Deliver: true, Drop: true}
 		}
 		return nil
 	})
 	srv.DropNext(20)
-	r := fc.run(t, srv.URL, campaignArgs(fc.users, "dropped")...)
+	r := fc.run(t, srv.URL, campaignArgs(fc.users, "dropped", "--dedup-window", "40s")...)
 	wantExit(t, r, 3, "answers dropped after delivery")
 	wantCounts(t, checkLedger(t, fc.db, "dropped", srv.Deliveries()), map[string]int{"sent": fc.n - 1, "unknown": 1})
 	fc.everyoneOnce(t, srv.Deliveries())
 	st := srv.Stats()
-	if st.Dropped != 25 || st.Deduplicated != 24 {
-		t.Fatalf("dropped %d, deduplicated %d; want 25 (20 + 5 attempts) and 24", st.Dropped, st.Deduplicated)
+	if n := doomedN.Load(); n < 6 || st.Dropped != 20+n || st.Deduplicated != 19+n {
+		t.Fatalf("dropped %d, deduplicated %d, the one recipient tried %d times; want 20 + its tries (6 at least) and one fewer",
+			st.Dropped, st.Deduplicated, n)
 	}
-	wantOutput(t, r, "unknown")
+	wantOutput(t, r, "unknown", "retried late    1 ")
 
 	drop.Store(false)
 	r2 := fc.run(t, srv.URL, "campaign", "--resume", "dropped", "--retry-unknown")
 	wantExit(t, r2, 0, "--retry-unknown")
 	wantCounts(t, checkLedger(t, fc.db, "dropped", srv.Deliveries()), map[string]int{"sent": fc.n})
 	fc.everyoneOnce(t, srv.Deliveries())
-	figures(t, fc, "dropped", srv.Deliveries(), "25 answers dropped after delivery (24 resends deduplicated), 1 unknown, then --retry-unknown: exit 3, exit 0")
+	figures(t, fc, "dropped", srv.Deliveries(), "%d answers dropped after delivery (%d resends deduplicated), 1 unknown, then --retry-unknown: exit 3, exit 0",
+		st.Dropped, st.Deduplicated)
 }
 
 // TestFaultHTMLPage answers an HTML page with status 200 (a proxy in the
 // way) to 20 sends, and to every attempt for one recipient. Nothing was
-// delivered; the 20 are retried and sent; the one ends unknown, since a
-// page could come from anything between megasend and WeChat.
+// delivered; the 20 are retried and sent; the one ends unknown after its
+// transient budget and a late try, since a page could come from anything
+// between megasend and WeChat.
 func TestFaultHTMLPage(t *testing.T) {
 	fc := newFaultCase(t, 106)
 	srv := startSim(t, wechattest.Options{})
 	doomed := fc.ids[fc.n/2]
 	var html atomic.Bool
+	var doomedN atomic.Int64
 	html.Store(true)
 	srv.SetHook(func(req wechattest.SendRequest) *wechattest.Fault {
 		if req.ToUser == doomed && html.Load() {
+			doomedN.Add(1)
 			return &wechattest.Fault{HTML: true}
 		}
 		return nil
 	})
 	srv.HTMLNext(20)
-	r := fc.run(t, srv.URL, campaignArgs(fc.users, "html")...)
+	r := fc.run(t, srv.URL, campaignArgs(fc.users, "html", "--dedup-window", "40s")...)
 	wantExit(t, r, 3, "HTML pages")
 	wantCounts(t, checkLedger(t, fc.db, "html", srv.Deliveries()), map[string]int{"sent": fc.n - 1, "unknown": 1})
-	if st := srv.Stats(); st.HTTPFaults != 25 {
-		t.Fatalf("%d HTML answers, want 25", st.HTTPFaults)
+	if st, n := srv.Stats(), doomedN.Load(); n < 6 || st.HTTPFaults != 20+n {
+		t.Fatalf("%d HTML answers, the one recipient tried %d times; want 20 + its tries (6 at least)", st.HTTPFaults, n)
 	}
 	if len(srv.Deliveries()) != fc.n-1 {
 		t.Fatalf("%d delivered, want %d", len(srv.Deliveries()), fc.n-1)
@@ -261,7 +331,7 @@ func TestFaultHTMLPage(t *testing.T) {
 	wantExit(t, r2, 0, "--retry-unknown")
 	wantCounts(t, checkLedger(t, fc.db, "html", srv.Deliveries()), map[string]int{"sent": fc.n})
 	fc.everyoneOnce(t, srv.Deliveries())
-	figures(t, fc, "html", srv.Deliveries(), "25 HTML pages, 1 unknown, then --retry-unknown: exit 3, exit 0")
+	figures(t, fc, "html", srv.Deliveries(), "%d HTML pages, 1 unknown, then --retry-unknown: exit 3, exit 0", srv.Stats().HTTPFaults)
 }
 
 // slowDownLine is megasend's log line for a slow-down, with the new pace.
@@ -426,6 +496,32 @@ func TestFaultUnreachable(t *testing.T) {
 		wantCounts(t, checkLedger(t, fc.db, "cut", srv.Deliveries()), map[string]int{"sent": fc.n})
 		fc.everyoneOnce(t, srv.Deliveries())
 		figures(t, fc, "cut", srv.Deliveries(), "refused from send %d on: exit 4 in %v (%d sent, %d pending); resume exit 0",
+			cutAt+1, r.took.Round(time.Millisecond), sent, fc.n-sent)
+	})
+	// Issue 20 (item 7): at --rate 500 and 16 connections, every send whose
+	// connection was refused is pending, not inflight (nothing of it left),
+	// and the pause's summary counts what the ledger holds.
+	t.Run("mid-run-busy", func(t *testing.T) {
+		fc := newFaultCaseN(t, 113, envInt(t, "MEGASEND_FAULT_N", 200)*5)
+		srv := startSim(t, wechattest.Options{})
+		proxy := startCutProxy(t, srv.URL)
+		cutAt := int64(fc.n / 4)
+		srv.SetHook(func(req wechattest.SendRequest) *wechattest.Fault {
+			if req.N == cutAt {
+				proxy.cut()
+			}
+			return nil
+		})
+		r := fc.run(t, proxy.URL, campaignArgs(fc.users, "cut16", "--rate", "500")...)
+		wantExit(t, r, 4, "API unreachable mid-run")
+		counts := checkLedger(t, fc.db, "cut16", srv.Deliveries())
+		sent := len(srv.Deliveries())
+		wantCounts(t, counts, map[string]int{"sent": sent, "pending": fc.n - sent})
+		wantOutput(t, r, "WeChat API unreachable", fmt.Sprintf("pending  %8d\n", fc.n-sent))
+		if strings.Contains(r.stdout, "in flight") {
+			t.Errorf("the summary reports recipients in flight; the ledger has none:\n%s", r)
+		}
+		figures(t, fc, "cut16", srv.Deliveries(), "refused from send %d on at --rate 500, 16 connections: exit 4 in %v (%d sent, %d pending, 0 inflight)",
 			cutAt+1, r.took.Round(time.Millisecond), sent, fc.n-sent)
 	})
 }
