@@ -68,6 +68,7 @@ type pacer struct {
 	ttlUp    time.Duration // how long "worse above" keeps the pace from climbing
 	lastRate time.Time     // the last 45011
 	lastCut  time.Time     // the last slow-down a 45011 made
+	climbed  bool          // this level was reached by a climb and not judged yet
 	meter    meter
 	recent   outcomes // whether each of the last sends failed transiently
 }
@@ -143,10 +144,15 @@ func (p *pacer) judge(now time.Time) (Event, bool) {
 		slowerOK = p.pace(p.level+1) >= 0.999*p.floor
 	}
 	below, belowKnown := p.remembered(p.level+1, now, p.ttl)
-	if slowerOK && belowKnown && clearlyHigher(here, below) {
-		// The level below was measured clearly better, a moment ago: this
-		// is a climb finding the pace still too fast. Climbs are spaced
-		// further, and trials are as welcome as at first.
+	climbed := p.climbed
+	if enough {
+		p.climbed = false
+	}
+	if climbed && slowerOK && belowKnown && clearlyHigher(here, below) {
+		// Just climbed from a level measured clearly better: the pace is
+		// still too fast. Climbs are spaced further, and trials are as
+		// welcome as at first. (Only right after a climb: compared again
+		// and again, two samples of one share differ clearly by chance.)
 		p.ttl, p.ttlUp = ttlFirst, min(2*p.ttlUp, ttlUpMax)
 		return p.move(p.level+1, now), true
 	}
@@ -283,7 +289,7 @@ func (p *pacer) measured(now time.Time) float64 {
 func (p *pacer) move(level int, now time.Time) Event {
 	slower := level > p.level
 	limit := p.pace(level)
-	p.level = level
+	p.level, p.climbed = level, !slower
 	// WeChat's answers lag behind a change of pace (its own measure of the
 	// load, requests already on their way): a level is judged on the sends
 	// begun once it has settled.

@@ -134,11 +134,13 @@ func (w *worker) judge(j *job, err error) verdict {
 			return verdictLater
 		}
 	}
-	delay := e.cfg.Backoff
+	// While most sends get through, a recipient's failures are the random
+	// share: it is tried again after a moment (a quarter of Backoff), and
+	// the end of a batch does not wait for its unluckiest recipients' long
+	// backoffs. When WeChat is down or overwhelmed, each recipient waits
+	// longer between tries.
+	delay := e.cfg.Backoff / 4
 	if j.refused || e.pace.failing() {
-		// WeChat is down or overwhelmed: each recipient waits longer
-		// between tries. While most sends get through, a recipient's
-		// failures are the random share and it has no reason to wait long.
 		delay = backoff(e.cfg.Backoff, j.attempt)
 	}
 	j.due = now.Add(jitter(delay))
