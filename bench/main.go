@@ -3,7 +3,7 @@
 //
 //	go run ./bench                        # everything, 6 to 10 minutes on 2 cores
 //	go run ./bench -quick                 # small sizes: a smoke run in under 30 s
-//	go run ./bench -only ceiling,e2e      # some scenarios: ceiling, e2e, latency, seed, scale, rate
+//	go run ./bench -only ceiling,e2e      # some scenarios: ceiling, e2e, latency, seed, scale, rate, storm
 //	go run ./bench -rounds 5              # more interleaved rounds of the noisiest figures (3 by default)
 //
 // It builds megasend with go build into a temporary directory, starts
@@ -27,7 +27,7 @@ import (
 )
 
 // scenarios in the order they run and print.
-var scenarios = []string{"ceiling", "e2e", "latency", "seed", "scale", "rate"}
+var scenarios = []string{"ceiling", "e2e", "latency", "seed", "scale", "rate", "storm"}
 
 // sizes are the workloads; full ones are the issue's.
 type sizes struct {
@@ -40,13 +40,14 @@ type sizes struct {
 	scaleSent int // of which already sent when resuming
 	rate      float64
 	rateFor   time.Duration
+	storm     int // recipients of each storm run
 }
 
 var (
 	fullSizes = sizes{conc: 64, e2e: 100_000, lat200: 20_000, lat1000: 50_000, seed: 1500,
-		scale: 1_000_000, scaleSent: 990_000, rate: 500, rateFor: 20 * time.Second}
+		scale: 1_000_000, scaleSent: 990_000, rate: 500, rateFor: 20 * time.Second, storm: 20_000}
 	quickSizes = sizes{conc: 64, e2e: 5_000, lat200: 2_000, lat1000: 5_000, seed: 150,
-		scale: 20_000, scaleSent: 19_800, rate: 500, rateFor: 2 * time.Second}
+		scale: 20_000, scaleSent: 19_800, rate: 500, rateFor: 2 * time.Second, storm: 2_000}
 )
 
 func main() {
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string) int {
 	only := fs.String("only", "", "comma-separated scenarios to run: "+strings.Join(scenarios, ","))
 	quick := fs.Bool("quick", false, "small sizes: a smoke run, targets not comparable")
 	keep := fs.Bool("keep", false, "keep the temporary directory (binary, databases, recipient files)")
-	rounds := fs.Int("rounds", 3, "interleaved rounds of the ceiling and e2e runs and of the million-row import; the median is judged (1 with -quick)")
+	rounds := fs.Int("rounds", 3, "interleaved rounds of the ceiling and e2e runs, of the million-row import and of the storm's pair; the median is judged (1 with -quick)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string) int {
 	}
 	steps := map[string]func(context.Context) error{
 		"ceiling": zero, "e2e": zero, "latency": b.latency,
-		"seed": b.seedCase, "scale": b.scale, "rate": b.rateAccuracy,
+		"seed": b.seedCase, "scale": b.scale, "rate": b.rateAccuracy, "storm": b.storm,
 	}
 	failed := false
 	for _, s := range scenarios {
