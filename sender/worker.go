@@ -134,14 +134,18 @@ func (w *worker) judge(j *job, err error) verdict {
 			return verdictLater
 		}
 	}
-	// While most sends get through, a recipient's failures are the random
-	// share: it is tried again after a moment (a quarter of Backoff), and
-	// the end of a batch does not wait for its unluckiest recipients' long
-	// backoffs. When WeChat is down or overwhelmed, each recipient waits
-	// longer between tries.
+	// While most sends get through, a recipient's first failures are the
+	// random share: it is tried again after a moment (a quarter of
+	// Backoff), and the end of a batch does not wait for its unluckiest
+	// recipients' long backoffs. One that keeps failing has a problem of
+	// its own, and one in a batch WeChat is failing (most sends fail, or
+	// connections are refused) waits longer between tries.
 	delay := e.cfg.Backoff / 4
-	if j.refused || e.pace.failing() {
+	switch {
+	case j.refused || e.pace.failing():
 		delay = backoff(e.cfg.Backoff, j.attempt)
+	case j.attempt >= e.cfg.MaxAttempts:
+		delay = backoff(e.cfg.Backoff, j.attempt-e.cfg.MaxAttempts+1)
 	}
 	j.due = now.Add(jitter(delay))
 	return verdictRetry
