@@ -67,8 +67,9 @@ const (
 type Event struct {
 	Kind  EventKind
 	Limit float64 // EventPace: the new messages/s limit, 0 when back to normal
-	// Slower is true when EventPace is a slow-down WeChat asked for, false
-	// when the pace recovers.
+	// Slower is true when EventPace is a slow-down WeChat asked for (45011,
+	// or -1 answers the pacer tries a slower pace for), false when the pace
+	// recovers.
 	Slower bool
 	Line   int64 // EventRetry
 	Err    error // EventRetry, EventStop
