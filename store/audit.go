@@ -67,6 +67,7 @@ func (d *DB) audit(ctx context.Context, batchID int64) (Audit, error) {
 	}
 	// Recipients without a sends row were never tried: pending.
 	t.Pending += c.Total() - rows
+	t.RetriedLate = c.RetriedLate // a count kept beside the states, not one of them
 	if t != c {
 		return Audit{}, &CorruptError{Path: d.path, Problems: []string{fmt.Sprintf(
 			"batch %d: its rows hold %s; its counts say %s", batchID, t, c)}}

@@ -257,4 +257,8 @@ func TestLedger_RetriedLate(t *testing.T) {
 	if c := all[b.ID]; c.RetriedLate != 3 || c.Sent != 3 || c.Failed != 1 || c.Unknown != 1 {
 		t.Errorf("CountsByBatch: %+v, want 3 retried late, 3 sent, 1 failed, 1 unknown", c)
 	}
+	// The count beside the states is no disagreement between rows and counts.
+	if a, err := db.Audit(ctx, b.ID); err != nil || a.Counts.RetriedLate != 3 {
+		t.Errorf("Audit: %+v, %v; want the counts with 3 retried late", a, err)
+	}
 }
