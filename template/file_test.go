@@ -236,12 +236,19 @@ func TestParseFile_WrapperIndent(t *testing.T) {
 }
 
 // FuzzEncodeFile proves that every body Parse accepts comes back from
-// ParseFile(EncodeFile()) byte for byte, under its key and title.
+// ParseFile(EncodeFile()) byte for byte, under its key and title, as
+// ParseFile stores it (without white space around it).
 func FuzzEncodeFile(f *testing.F) {
 	f.Add([]byte("{\n  \"touser\": \"${openid}\",\n  \"data\": {}\n}"), "标题 \"q\"")
 	f.Add([]byte("{\"a\":\n\n\"b\"\r\n}"), "")
 	f.Add([]byte("{\n\"body\": {\"key\": 1}\n  }"), "t")
 	f.Fuzz(func(t *testing.T, body []byte, title string) {
+		// Every body megasend stores came through ParseFile, which trims the
+		// white space around it; JSON cannot carry that white space inside
+		// the wrapper's "body" value ("{} " came back "{}").
+		if trimmed, _ := trimBody(body); len(trimmed) != len(body) {
+			return
+		}
 		tmpl, err := Parse("k", "", body)
 		if err != nil {
 			return
