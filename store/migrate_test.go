@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A database written before migration 0003 (states in the recipients rows,
@@ -116,4 +117,76 @@ func view(t *testing.T, db interface {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// A database written before migration 0005 gains the API key and receipt
+// tables and reads as before: the batch, its counts and its rows are the
+// same, and a reopen applies nothing twice.
+func TestMigrate_Service(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec(`CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`)
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if name >= "migrations/0005" {
+			break
+		}
+		body, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(string(body))
+		mustExec(`INSERT INTO migrations (name, applied_at) VALUES (?, 1)`, name)
+	}
+	mustExec(`INSERT INTO batches (id, name, nonce, template_ref, template_body, template_hash, source_path, source_hash,
+		account, status, total, created_at, updated_at) VALUES (1, 'b', 'n', 't', '{}', 'h', 'u.csv', 'h', 'main', 'paused', 3, 1, 1)`)
+	for line := 2; line <= 4; line++ {
+		mustExec(`INSERT INTO recipients (batch_id, line, openid, vars, client_msg_id) VALUES (1, ?, ?, '{}', ?)`,
+			line, fmt.Sprintf("o%d", line), fmt.Sprintf("ms-n-%d", line))
+	}
+	mustExec(`INSERT INTO sends (batch_id, line, state, attempts, msgid) VALUES (1, 2, 'sent', 1, 1002), (1, 3, 'failed', 1, NULL)`)
+	before := view(t, old)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for range 2 {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := view(t, db.db); after != before {
+			t.Errorf("recipients_now changed:\nbefore\n%s\nafter\n%s", before, after)
+		}
+		if c, err := db.Counts(ctx, 1); err != nil || c != (Counts{Sent: 1, Failed: 1, Pending: 1}) {
+			t.Errorf("Counts() = %+v, %v", c, err)
+		}
+		if _, err := db.RecordReceipt(ctx, "main", 1002, ReceiptSuccess, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if rc, err := db.ReceiptCounts(ctx, 1); err != nil || rc != (ReceiptCounts{Success: 1}) {
+			t.Errorf("ReceiptCounts() = %+v, %v", rc, err)
+		}
+		if keys, err := db.APIKeys(ctx); err != nil || len(keys) != 0 {
+			t.Errorf("APIKeys() = %+v, %v, want none", keys, err)
+		}
+		var n int
+		if err := db.db.QueryRow(`SELECT COUNT(*) FROM migrations WHERE name = 'migrations/0005_service.sql'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("0005 recorded %d times (%v), want once", n, err)
+		}
+		db.Close()
+	}
 }
