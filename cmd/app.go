@@ -191,6 +191,7 @@ func (a *app) commands() []*cli.Command {
 		a.retryCommand(),
 		a.configCommand(),
 		a.checkCommand(),
+		a.apikeyCommand(),
 		a.helpCommand(),
 		{
 			Name:  "version",

@@ -25,6 +25,9 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 		{args: []string{"template", "lint", "order_paid"}, code: exitUsage, err: `no template "order_paid"`},
 		{args: []string{"report", "b1"}, code: exitUsage, err: `no batch "b1": there is no database at `},
 		{args: []string{"retry", "b1", "--sandbox"}, code: exitUsage, err: `no batch "b1"`},
+		{args: []string{"apikey", "list"}, code: exitOK, err: "no API keys in "},
+		{args: []string{"apikey", "list", "--json"}, code: exitOK, out: "[]\n"},
+		{args: []string{"apikey", "rm", "crm"}, code: exitUsage, err: `no API key "crm": there is no database at `},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "typo")
