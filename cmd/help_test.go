@@ -71,3 +71,38 @@ func TestHelp_Flags(t *testing.T) {
 		t.Errorf("global flags:\n%s", out.String())
 	}
 }
+
+// TestHelp_Placeholders checks that every value flag's placeholder names
+// what it takes (DURATION, FILE, FRACTION): a single letter says nothing,
+// except N for a count. Usage lines are held to the same.
+func TestHelp_Placeholders(t *testing.T) {
+	letter := regexp.MustCompile(`--[a-z-]+ ([A-Z])\b`)
+	placeholder := regexp.MustCompile("`([^`]*)`") // urfave/cli's: the first back-quoted word
+	check := func(where string, flags []cli.Flag, usageText string) {
+		for _, f := range flags {
+			u, ok := f.(interface{ GetUsage() string })
+			if !ok {
+				continue
+			}
+			if m := placeholder.FindStringSubmatch(u.GetUsage()); m != nil && len(m[1]) == 1 && m[1] != "N" {
+				t.Errorf("%s --%s: placeholder %q says nothing of what it takes", where, f.Names()[0], m[1])
+			}
+		}
+		for _, m := range letter.FindAllStringSubmatch(usageText, -1) {
+			if m[1] != "N" {
+				t.Errorf("%s: usage line %q has a one-letter placeholder", where, m[0])
+			}
+		}
+	}
+	app := (&app{}).cli()
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := strings.TrimSpace(prefix + " " + c.Name)
+			check(name, c.Flags, c.UsageText)
+			walk(name, c.Subcommands)
+		}
+	}
+	walk("", app.Commands)
+	check("megasend", app.Flags, app.UsageText)
+}

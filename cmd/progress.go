@@ -239,8 +239,12 @@ func (a *app) logEvent(ev sender.Event) {
 	switch ev.Kind {
 	case sender.EventPace:
 		switch {
+		case ev.Slower && ev.Trial:
+			// Not WeChat's request: -1 also comes at random, at any pace.
+			a.log.Info("many sends answered -1 (system busy); trying a slower pace to see if fewer do",
+				"msgs_per_s", fmt.Sprintf("%.1f", ev.Limit))
 		case ev.Slower:
-			a.log.Warn("WeChat asked to slow down; pacing the batch", "msgs_per_s", fmt.Sprintf("%.1f", ev.Limit))
+			a.log.Warn("WeChat asked to slow down (45011); pacing the batch", "msgs_per_s", fmt.Sprintf("%.1f", ev.Limit))
 		case ev.Limit > 0:
 			a.log.Info("WeChat is quiet; speeding up", "msgs_per_s", fmt.Sprintf("%.1f", ev.Limit))
 		default:

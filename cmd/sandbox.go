@@ -86,7 +86,7 @@ func (a *app) sandboxCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "sandbox",
 		Usage: "serve a simulated WeChat API (tokens, template sends, quota, faults)",
-		UsageText: `megasend sandbox [--addr HOST:PORT] [--latency D|MIN-MAX] [--deliveries FILE] [options]
+		UsageText: `megasend sandbox [--addr HOST:PORT] [--latency DURATION|MIN-MAX] [--deliveries FILE] [options]
 
 Prints "url: ...", "app_id: ..." and "app_secret: ..." on stdout, one per line,
 then serves until interrupted. Point api_base (or MEGASEND_API_BASE) at the url.
@@ -107,14 +107,14 @@ _dropped and _pending.`,
 			&cli.StringFlag{Name: flgSandboxAddr, Value: "127.0.0.1:8080", Usage: "listen on `HOST:PORT` (port 0 picks one)", Destination: &o.addr},
 			&cli.StringFlag{Name: flgSandboxAppID, Value: wechattest.DefaultAppID, Usage: "the `APPID` the sandbox accepts", Destination: &o.appID},
 			&cli.StringFlag{Name: flgSandboxAppSecret, Value: wechattest.DefaultAppSecret, Usage: "the `SECRET` the sandbox accepts (its own, not a real one)", Destination: &o.appSecret},
-			&cli.StringFlag{Name: flgSandboxLatency, Usage: "answer after `D` (20ms), or a uniform MIN-MAX (5ms-50ms)", Destination: &o.latency},
+			&cli.StringFlag{Name: flgSandboxLatency, Usage: "answer after `DURATION` (20ms), or a uniform MIN-MAX (5ms-50ms)", Destination: &o.latency},
 			&cli.StringFlag{Name: flgSandboxDeliveries, Usage: "append one JSON line per delivered message to `FILE`", Destination: &o.deliveries},
 			&cli.StringFlag{Name: flgSandboxTemplateIDs, Usage: "also accept the template ids `ID,...` (any: every id)", Destination: &o.templateIDs},
 			&cli.IntFlag{Name: flgSandboxQuota, Value: 100000, Usage: "daily template/send quota `N`", Destination: &o.quota},
-			&cli.DurationFlag{Name: flgSandboxTokenTTL, Value: 7200 * time.Second, Usage: "access token lifetime `D` (1s or more)", Destination: &o.tokenTTL},
-			&cli.Float64Flag{Name: flgSandboxFailRate, Usage: "fraction `P` of sends answered -1 system error", Destination: &o.failRate},
+			&cli.DurationFlag{Name: flgSandboxTokenTTL, Value: 7200 * time.Second, Usage: "access token lifetime `DURATION` (1s or more)", Destination: &o.tokenTTL},
+			&cli.Float64Flag{Name: flgSandboxFailRate, Usage: "`FRACTION` of sends answered -1 system error (0.2: one in five)", Destination: &o.failRate},
 			&cli.StringFlag{Name: flgSandboxUnfollowed, Usage: "openids answered 43004, one per line in `FILE`", Destination: &o.unfollowed},
-			&cli.DurationFlag{Name: flgSandboxDedupWindow, Value: 10 * time.Minute, Usage: "client_msg_id dedup window `D` (0 disables)", Destination: &o.dedupWindow},
+			&cli.DurationFlag{Name: flgSandboxDedupWindow, Value: 10 * time.Minute, Usage: "client_msg_id dedup window `DURATION` (0 disables)", Destination: &o.dedupWindow},
 			&cli.IntFlag{Name: flgSandboxFollowers, Value: 25000, Usage: "`N` synthetic followers served by user/get", Destination: &o.followers},
 			&cli.Int64Flag{Name: flgSandboxSeed, Usage: "random `SEED` for reproducible runs (0: from the clock)", Destination: &o.seed},
 			&cli.StringFlag{Name: flgSandboxCallback, Usage: "post a delivery receipt for each accepted template message to `URL`", Destination: &o.callback},
@@ -122,8 +122,8 @@ _dropped and _pending.`,
 			&cli.StringFlag{Name: flgSandboxCallbackAESKey, Usage: "post receipts in safe mode, encrypted with the 43-character EncodingAESKey `KEY`", Destination: &o.callbackAESKey},
 			&cli.StringFlag{Name: flgSandboxBlocked, Usage: "openids whose receipts say failed:user block, one per line in `FILE`", Destination: &o.blocked},
 			&cli.StringFlag{Name: flgSandboxSystemFailed, Usage: "openids whose receipts say failed: system failed, one per line in `FILE`", Destination: &o.systemFailed},
-			&cli.DurationFlag{Name: flgSandboxReceiptDelay, Value: 200 * time.Millisecond, Usage: "post each receipt `D` after accepting the message", Destination: &o.receiptDelay},
-			&cli.DurationFlag{Name: flgSandboxReceiptRetry, Value: 3 * time.Second, Usage: "wait `D` between tries of a receipt", Destination: &o.receiptRetry},
+			&cli.DurationFlag{Name: flgSandboxReceiptDelay, Value: 200 * time.Millisecond, Usage: "post each receipt `DURATION` after accepting the message", Destination: &o.receiptDelay},
+			&cli.DurationFlag{Name: flgSandboxReceiptRetry, Value: 3 * time.Second, Usage: "wait `DURATION` between tries of a receipt", Destination: &o.receiptRetry},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

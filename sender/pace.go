@@ -154,7 +154,7 @@ func (p *pacer) judge(now time.Time) (Event, bool) {
 		// welcome as at first. (Only right after a climb: compared again
 		// and again, two samples of one share differ clearly by chance.)
 		p.ttl, p.ttlUp = ttlFirst, min(2*p.ttlUp, ttlUpMax)
-		return p.move(p.level+1, now), true
+		return p.trial(now), true
 	}
 	if p.level > 0 && now.Sub(p.lastRate) >= rateQuiet {
 		// Until a while has passed, a level measured worse is not tried
@@ -171,7 +171,7 @@ func (p *pacer) judge(now time.Time) (Event, bool) {
 		}
 	}
 	if slowerOK && !belowKnown {
-		return p.move(p.level+1, now), true // the trial: is it better below?
+		return p.trial(now), true // is it better below?
 	}
 	if enough {
 		p.since, p.n, p.busy = now, 0, 0 // judged: measure afresh
@@ -300,6 +300,14 @@ func (p *pacer) move(level int, now time.Time) Event {
 	}
 	p.lim.SetLimit(rate.Limit(limit))
 	return Event{Kind: EventPace, Limit: limit, Slower: slower}
+}
+
+// trial moves one level down on -1 answers alone. Called with p.mu held;
+// the caller emits the event it returns.
+func (p *pacer) trial(now time.Time) Event {
+	ev := p.move(p.level+1, now)
+	ev.Trial = true
+	return ev
 }
 
 // recoverLoop judges the level once a second even while nothing is sent,

@@ -23,6 +23,7 @@ type paceChange struct {
 	at     time.Time
 	limit  float64 // messages/s; base when back to the configured rate
 	slower bool
+	trial  bool
 }
 
 func newPaceLog(base float64) *paceLog { return &paceLog{start: time.Now(), base: base} }
@@ -37,7 +38,7 @@ func (pl *paceLog) event(ev Event) {
 	}
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
-	pl.changes = append(pl.changes, paceChange{at: time.Now(), limit: limit, slower: ev.Slower})
+	pl.changes = append(pl.changes, paceChange{at: time.Now(), limit: limit, slower: ev.Slower, trial: ev.Trial})
 }
 
 // lowest is the lowest pace set, and whether any slow-down happened.
@@ -50,6 +51,22 @@ func (pl *paceLog) lowest() (float64, bool) {
 		slowed = slowed || c.slower
 	}
 	return low, slowed
+}
+
+// slowDowns counts the slow-downs -1 answers prompted (trials) and those
+// 45011 asked for.
+func (pl *paceLog) slowDowns() (trials, asked int) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for _, c := range pl.changes {
+		switch {
+		case c.slower && c.trial:
+			trials++
+		case c.slower:
+			asked++
+		}
+	}
+	return trials, asked
 }
 
 // average is the time-weighted average pace over [from, to).
@@ -193,6 +210,10 @@ func TestEngine_PacingUnderErrors(t *testing.T) {
 				if avg := pl.average(pl.start.Add(8*time.Second), pl.start.Add(took)); avg < floor*0.999 || avg > 1200 {
 					t.Errorf("average pace after 8 s: %.0f/s, want it settled in [%.0f, 1200]", avg, floor)
 				}
+				// No 45011 here: every slow-down is the pacer's own trial.
+				if trials, asked := pl.slowDowns(); trials == 0 || asked > 0 {
+					t.Errorf("%d slow-downs marked trials of -1, %d marked asked for by WeChat; want only trials", trials, asked)
+				}
 			},
 		},
 		{
@@ -210,6 +231,10 @@ func TestEngine_PacingUnderErrors(t *testing.T) {
 			check: func(t *testing.T, pl *paceLog, _ *fakeClient, _ time.Duration) {
 				if low, _ := pl.lowest(); low >= floor {
 					t.Errorf("lowest pace %.0f/s: three seconds of 45011 should take it below the floor %.0f/s", low, floor)
+				}
+				// No -1 here: every slow-down is one WeChat asked for.
+				if trials, asked := pl.slowDowns(); trials > 0 || asked == 0 {
+					t.Errorf("%d slow-downs marked trials of -1, %d marked asked for by WeChat; want only asked", trials, asked)
 				}
 				back, ok := pl.backAt()
 				if end := pl.start.Add(5 * time.Second); !ok || back.Sub(end) > 6*time.Second {

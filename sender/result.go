@@ -67,11 +67,16 @@ const (
 type Event struct {
 	Kind  EventKind
 	Limit float64 // EventPace: the new messages/s limit, 0 when back to normal
-	// Slower is true when EventPace is a slow-down WeChat asked for (45011,
-	// or -1 answers the pacer tries a slower pace for), false when the pace
+	// Slower is true when EventPace is a slow-down, false when the pace
 	// recovers.
 	Slower bool
-	Line   int64 // EventRetry
-	Err    error // EventRetry, EventStop
-	Stop   StopReason
+	// Trial tells a slow-down's two causes apart. True: a share of -1
+	// answers ("system busy", which WeChat also gives at random) made the
+	// pacer try a slower pace, or go back to one it measured better, to
+	// see whether WeChat answers -1 less often there. False: WeChat asked
+	// for it with 45011.
+	Trial bool
+	Line  int64 // EventRetry
+	Err   error // EventRetry, EventStop
+	Stop  StopReason
 }

@@ -22,7 +22,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -51,9 +52,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// No journal_mode here: it would run on every new connection, and
+	// switching a new file to WAL is the one step the busy timeout does not
+	// cover (see useWAL). WAL, once set, belongs to the file.
 	sdb, err := sql.Open("sqlite", fileDSN(path,
-		"_pragma=busy_timeout(10000)",
-		"_pragma=journal_mode(WAL)",
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=foreign_keys(1)",
 		"_txlock=immediate",
@@ -62,7 +65,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	d := &DB{db: sdb, path: path, Now: time.Now}
-	if err := d.migrate(ctx); err != nil {
+	err = d.useWAL(ctx)
+	if err == nil {
+		err = d.migrate(ctx)
+	}
+	if err != nil {
 		sdb.Close()
 		if IsCorrupt(err) {
 			return nil, fmt.Errorf("open store: %w", corrupt(path, err))
@@ -137,6 +144,50 @@ func probeWritable(path string) error {
 	return nil
 }
 
+// busyTimeout is how long a statement waits for another connection's lock
+// (SQLite's busy_timeout) before it fails with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// useWAL puts the database file in WAL mode, which it keeps. A file
+// already in WAL mode is only read. Switching a
+// new file writes its header: SQLite takes a read lock, then upgrades it
+// to a write lock, and it does not call the busy handler for such an
+// upgrade (waiting while holding the read lock could deadlock), so a
+// second process doing the same at that instant gets SQLITE_BUSY at once.
+// As SQLite intends, the statement is then run again once its locks are
+// released, until busyTimeout has passed.
+func (d *DB) useWAL(ctx context.Context) error {
+	var mode string
+	if err := d.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode: %w", err)
+	}
+	if strings.EqualFold(mode, "wal") {
+		return nil
+	}
+	deadline := time.Now().Add(busyTimeout)
+	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+		err := d.db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode)
+		switch {
+		case err == nil:
+			return nil
+		case !isBusy(err) || time.Now().After(deadline):
+			return fmt.Errorf("set journal mode WAL: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (extended codes
+// included): another connection held a lock this one needed.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
@@ -151,14 +202,10 @@ func (d *DB) nowMS() int64 { return d.Now().UnixMilli() }
 // migrate applies every embedded migration not yet recorded, each in its
 // own transaction. Migrations are append-only: a released file never changes.
 func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := migrationNames()
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
 	for _, name := range names {
 		if err := d.migrateFile(ctx, name); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
@@ -167,12 +214,28 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrationNames lists the embedded migrations in the order they apply.
+func migrationNames() ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	sort.Strings(names)
+	return names, err
+}
+
+// migrateFile applies the migration name unless it is recorded. The
+// transaction is BEGIN IMMEDIATE (the DSN's _txlock): it takes the write
+// lock before it reads, waiting for it under busy_timeout, so that of two
+// processes opening a fresh file one applies the migration and the other,
+// reading the record only once it holds the lock, finds it applied. The
+// migrations table is created in the same transaction for the same reason.
 func (d *DB) migrateFile(ctx context.Context, name string) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
 		return err
