@@ -227,4 +227,3 @@ func readRowsFrom(r io.Reader, name string, in Input, c *checker, row func(recip
 	}
 	return n, nil
 }
-

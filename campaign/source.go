@@ -64,7 +64,7 @@ func HashFile(path string) (string, error) {
 
 // Input says how to read a recipient file.
 type Input struct {
-	Encoding string               // "" or utf-8, or gbk
+	Encoding string                // "" or utf-8, or gbk
 	OpenIDs  recipient.OpenIDCheck // how plausible an openid must look
 }
 
