@@ -33,7 +33,8 @@ type Imported struct {
 	store.ImportResult
 	Warnings *Problems
 	Previews [][]byte
-	// Rows is how many recipient rows were read.
+	// Rows is how many recipient rows were read; a row the reader refused
+	// (an implausible openid, a short line) is a problem, not a row.
 	Rows int64
 }
 
@@ -45,7 +46,7 @@ type Imported struct {
 // Errors: Invalid (the template or a row refused, with Problems: the batch
 // is not kept), Conflict (the name is taken by other input), Locked,
 // Stopped (interrupted while importing: the batch stays, importing, for the
-// same request or a resume to import again).
+// same request or a resume to import again; it is returned too).
 func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, error) {
 	t := spec.Template
 	if _, err := CheckTemplate(t); err != nil {
@@ -74,6 +75,9 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 	}
 	s.log.Info("importing recipients", "batch", sb.Name, "users", spec.Source.Name)
 	imp, err := s.importInto(ctx, sb, t, spec.Source, spec.Input, spec.Preview)
+	if ErrorCode(err) == Stopped {
+		return &Batch{Batch: sb, Template: t, Created: created}, imp, err
+	}
 	if err != nil {
 		return nil, imp, err
 	}
@@ -128,11 +132,14 @@ func (s *Service) importInto(ctx context.Context, b store.Batch, t *template.Tem
 		return im.Add(ctx, int64(r.Line), r.OpenID, string(vars))
 	})
 	imp := &Imported{Warnings: &c.warns, Previews: c.previews, Rows: n}
-	if err != nil && ctx.Err() != nil {
-		// Interrupted, not rejected: the batch stays "importing", and the
-		// same request (or a resume) imports it again from the start.
+	interrupted := func() (*Imported, error) {
+		// Not rejected: the batch stays "importing", and the same request
+		// (or a resume) imports it again from the start.
 		im.Abort()
 		return imp, &Error{Code: Stopped, Msg: fmt.Sprintf("batch %s: interrupted while importing", b.Name), Err: context.Cause(ctx)}
+	}
+	if ctx.Err() != nil {
+		return interrupted()
 	}
 	if err != nil || c.errs.Count > 0 {
 		im.Abort()
@@ -145,16 +152,12 @@ func (s *Service) importInto(ctx context.Context, b store.Batch, t *template.Tem
 		return imp, inputError(src.Name, &c.errs)
 	}
 	res, err := im.Finish(ctx)
+	if err != nil && ctx.Err() != nil {
+		return interrupted()
+	}
 	if err != nil {
 		return imp, err
 	}
 	imp.ImportResult = res
-	s.log.Info("imported", "batch", b.Name, "recipients", res.Total, "duplicates_skipped", res.Duplicates)
-	for _, d := range res.FirstDuplicates {
-		s.log.Warn("duplicate openid skipped", "line", d.Line, "openid", d.OpenID, "first_line", d.FirstLine)
-	}
-	if extra := res.Duplicates - int64(len(res.FirstDuplicates)); extra > 0 {
-		s.log.Warn(fmt.Sprintf("... and %d more duplicates skipped", extra))
-	}
 	return imp, nil
 }

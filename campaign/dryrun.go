@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/megasend/megasend/recipient"
 	"github.com/megasend/megasend/store"
@@ -60,4 +61,21 @@ func (s *Service) CheckResume(ctx context.Context, spec ResumeSpec, retryUnknown
 	}
 	rem, err := s.checkRemaining(ctx, b, t, check, send, spec.Preview)
 	return rem, t, err
+}
+
+// LintCounts is what Lint found.
+type LintCounts struct {
+	Rows             int64
+	Errors, Warnings int
+}
+
+// Lint checks every row read from r, a recipient file shown as name,
+// against t as Create would, and hands each problem to emit as it is found:
+// a file lint passes is one a campaign accepts.
+func Lint(r io.Reader, name string, t *template.Template, in Input, emit func(Problem)) (LintCounts, error) {
+	c := newChecker(t, name, 0)
+	c.renderAll = true
+	c.errs.Emit, c.warns.Emit = emit, emit
+	rows, err := readRowsFrom(r, name, in, c, func(recipient.Row) error { return nil })
+	return LintCounts{Rows: rows, Errors: c.errs.Count, Warnings: c.warns.Count}, err
 }

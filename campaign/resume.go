@@ -61,6 +61,9 @@ func (s *Service) Resume(ctx context.Context, spec ResumeSpec) (*Batch, *Importe
 		return &Batch{Batch: b, Template: t}, nil, nil
 	}
 	imp, err := s.reimport(ctx, b, t, spec.Input, spec.Preview)
+	if ErrorCode(err) == Stopped {
+		return &Batch{Batch: b, Template: t}, imp, err
+	}
 	if err != nil {
 		return nil, imp, err
 	}

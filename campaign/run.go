@@ -47,6 +47,8 @@ type RunResult struct {
 	Took time.Duration
 	// Finished reports a batch that had nothing left to send.
 	Finished bool
+	// Outcome is the batch as the ledger holds it once the run ended.
+	Outcome Outcome
 }
 
 // Run sends batch b, which this service holds: it proves the account
@@ -73,12 +75,12 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 			}
 		}
 		s.log.Info("batch already finished; nothing to send", "batch", b.Name)
-		return RunResult{Finished: true}, nil
+		return s.ended(ctx, b, RunResult{Finished: true})
 	}
 	// A signal before the first send leaves the batch as it was: resumable.
 	interrupted := func(err error) (RunResult, error) {
 		if ctx.Err() != nil {
-			return RunResult{Result: sender.Result{Stop: sender.StopInterrupted}}, nil
+			return s.ended(ctx, b, RunResult{Result: sender.Result{Stop: sender.StopInterrupted}})
 		}
 		return RunResult{}, err
 	}
@@ -141,7 +143,14 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 			return out, unavailable(res.Err)
 		}
 	}
-	return out, nil
+	return s.ended(ctx, b, out)
+}
+
+// ended completes r with the batch's outcome, read after the run.
+func (s *Service) ended(ctx context.Context, b *Batch, r RunResult) (RunResult, error) {
+	var err error
+	r.Outcome, err = s.outcome(context.WithoutCancel(ctx), b)
+	return r, err
 }
 
 // settle writes the batch's status from how the run ended and what the

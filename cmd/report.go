@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
 	"github.com/megasend/megasend/wechat"
@@ -268,7 +269,7 @@ func firstN(n int, f func(store.Recipient) error) func(store.Recipient) error {
 
 // templateLine names a batch's template and its template_id.
 func templateLine(b store.Batch) string {
-	t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody)
+	t, err := template.Parse(campaign.KeyOf(b.TemplateRef), "", b.TemplateBody)
 	if err != nil || t.TemplateID() == "" {
 		return b.TemplateRef
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/recipient"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
@@ -109,7 +110,7 @@ func newBatchJSON(b store.Batch, abandoned bool, last time.Time) batchJSON {
 		Source: b.SourcePath, Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt, LastActivity: last,
 		DurationSeconds: batchDuration(b, last).Seconds(),
 	}
-	if t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody); err == nil {
+	if t, err := template.Parse(campaign.KeyOf(b.TemplateRef), "", b.TemplateBody); err == nil {
 		j.TemplateID = t.TemplateID()
 	}
 	if !b.FinishedAt.IsZero() {
