@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/megasend/megasend/store"
@@ -37,6 +38,9 @@ type Service struct {
 	// checked is set once the quick check has proved the file: a retry
 	// checks before it requeues, and not again in the resume that follows.
 	checked bool
+
+	mu      sync.Mutex
+	runners map[string]*Runner // by account: the service's background senders
 }
 
 // New returns the lifecycle of db's batches for the process owner, which
@@ -45,7 +49,7 @@ func New(db *store.DB, owner string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, owner: owner, log: log}
+	return &Service{db: db, owner: owner, log: log, runners: map[string]*Runner{}}
 }
 
 // Batch is a batch as the lifecycle hands it out: the ledger's row and the
