@@ -198,9 +198,10 @@ func (r *Report) Resumable() bool {
 
 // NeedsNewTemplate reports whether the batch stopped on a batch-fatal
 // error only another template cures (40037, 43116): a resume with its own
-// template would be refused again. Its pause reason carries that advice.
+// template would be refused again. Its pause reason carries that advice
+// (see pauseReason and NeedsNewTemplate).
 func (r *Report) NeedsNewTemplate() bool {
-	return r.Batch.Status == store.StatusPaused && strings.Contains(r.Batch.PauseReason, "--template FIXED")
+	return r.Resumable() && r.Batch.Status == store.StatusPaused && strings.Contains(r.Batch.PauseReason, "--template FIXED")
 }
 
 // FailedNotShown is how many failed and unknown rows FailedRows leaves out.

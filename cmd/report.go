@@ -221,7 +221,12 @@ func (a *app) writeReportTable(w io.Writer, rep *campaign.Report) error {
 	}
 
 	var next []string
-	if rep.Resumable() {
+	switch {
+	case rep.NeedsNewTemplate():
+		// The batch's own template would be refused again, as the run
+		// that paused it said: only a resume with another one can work.
+		next = append(next, "resume:  "+a.resumeCommand(b.Name, false, "--"+flgTemplate, "FIXED"))
+	case rep.Resumable():
 		next = append(next, "resume:  "+a.resumeCommand(b.Name, false))
 	}
 	if c.Failed+c.Unknown > 0 {
