@@ -3,6 +3,7 @@ package campaign
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -376,4 +377,59 @@ func TestDescribe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// benchRows is how many recipients the report benchmarks read.
+const benchRows = 20_000
+
+// benchBatch is a batch of benchRows recipients, a tenth of them failed.
+func benchBatch(b *testing.B) (*ledgerFixture, store.Batch) {
+	b.Helper()
+	f := newLedgerFixture(b)
+	sb := f.create("bench", "users.csv", csvUsers(benchRows))
+	var outs []store.Outcome
+	for line := int64(2); line < benchRows+2; line++ {
+		if line%10 == 0 {
+			outs = append(outs, failed(line, store.StateFailed, 43004, "require subscribe", sec(1)))
+		} else {
+			outs = append(outs, sent(line, sec(1)))
+		}
+	}
+	f.send(sb, outs...)
+	return f, sb
+}
+
+// BenchmarkRows measures what the lifecycle adds to reading the rows
+// (Rows, whose Row the JSONL and CSV writers and the service take) against
+// the ledger's own iteration (store.DB.Recipients), the baseline, in the
+// same run. It reports ns per row; the two's ratio is the cost of Row.
+func BenchmarkRows(b *testing.B) {
+	f, sb := benchBatch(b)
+	ctx := b.Context()
+	b.Run("Store", func(b *testing.B) {
+		for b.Loop() {
+			if err := f.db.Recipients(ctx, sb.ID, nil, func(store.Recipient) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
+	})
+	b.Run("Service", func(b *testing.B) {
+		for b.Loop() {
+			if err := f.svc.Rows(ctx, sb, nil, func(Row) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
+	})
+	// What report --format jsonl does with each row, for scale.
+	b.Run("ServiceJSONL", func(b *testing.B) {
+		enc := json.NewEncoder(io.Discard)
+		for b.Loop() {
+			if err := f.svc.Rows(ctx, sb, nil, func(r Row) error { return enc.Encode(r) }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
+	})
 }
