@@ -56,12 +56,6 @@ type app struct {
 	// notFound is the error of an unknown command, which urfave/cli reports
 	// only through a callback.
 	notFound error
-
-	// created is the id of the batch this invocation created, if any.
-	created int64
-
-	// checked is the database file this invocation has found sound.
-	checked string
 }
 
 // Main runs megasend with args (args[0] is the program name) and returns the

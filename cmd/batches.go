@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/campaign"
 )
 
 // batchesOptions are the parsed flags of megasend batches.
@@ -42,50 +41,22 @@ megasend batches prune --older-than AGE [--state STATUS,...] [--dry-run]`,
 	}
 }
 
-// batchListJSON is one element of batches --json.
-type batchListJSON struct {
-	batchJSON
-	Counts countsJSON `json:"counts"`
-}
-
 // runBatches lists the batches of the database.
 func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
-	db, err := a.openStoreToRead(ctx)
+	db, svc, err := a.openService(ctx)
 	path, missing := noStore(err)
 	if err != nil && !missing {
 		return err
 	}
-	var batches []store.Batch
-	var counts map[int64]store.Counts
-	last := map[int64]time.Time{}
+	list := []campaign.ListItem{}
 	if !missing {
 		defer db.Close()
 		path = db.Path()
-		if batches, err = db.Batches(ctx); err != nil {
+		if list, err = svc.List(ctx); err != nil {
 			return err
-		}
-		if counts, err = db.CountsByBatch(ctx); err != nil {
-			return err
-		}
-		for _, b := range batches {
-			last[b.ID] = b.UpdatedAt
-			// A killed run may have sent for seconds after the last write
-			// to its batch's row; its ledger knows. Only such batches are
-			// read whole: the others' rows say nothing newer.
-			if a.abandoned(db, b) {
-				audit, err := db.Audit(ctx, b.ID)
-				if err != nil {
-					return err
-				}
-				last[b.ID] = lastActivity(b, audit)
-			}
 		}
 	}
 	if o.json {
-		list := make([]batchListJSON, 0, len(batches))
-		for _, b := range batches {
-			list = append(list, batchListJSON{batchJSON: newBatchJSON(b, a.abandoned(db, b), last[b.ID]), Counts: newCountsJSON(counts[b.ID])})
-		}
 		return a.writeOutput("", func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetEscapeHTML(false)
@@ -93,21 +64,21 @@ func (a *app) runBatches(ctx context.Context, o batchesOptions) error {
 			return enc.Encode(list)
 		})
 	}
-	if len(batches) == 0 {
+	if len(list) == 0 {
 		fmt.Fprintf(a.streams.Err, "no batches in %s yet; start one with 'megasend campaign'\n", path)
 		return nil
 	}
 	return a.writeOutput("", func(w io.Writer) error {
 		var tb table
 		tb.add("NAME", "STATUS", "SENT", "FAILED", "UNKNOWN", "PENDING", "SKIPPED", "CREATED", "LAST ACTIVITY")
-		for _, b := range batches {
-			c := counts[b.ID]
+		for _, b := range list {
+			c := b.Counts
 			status := b.Status
-			if a.abandoned(db, b) {
+			if b.Abandoned {
 				status += " (process gone)"
 			}
 			tb.add(b.Name, status, fmt.Sprint(c.Sent), fmt.Sprint(c.Failed), fmt.Sprint(c.Unknown),
-				fmt.Sprint(c.Pending+c.Inflight), fmt.Sprint(c.Skipped), fmtTime(b.CreatedAt), fmtTime(last[b.ID]))
+				fmt.Sprint(c.Pending+c.Inflight), fmt.Sprint(c.Skipped), fmtTime(b.CreatedAt), fmtTime(b.LastActivity))
 		}
 		return tb.write(w, "")
 	})

@@ -2,21 +2,17 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/store"
 )
-
-// batchStatuses are the statuses --state accepts, in a batch's order.
-var batchStatuses = []string{store.StatusImporting, store.StatusReady, store.StatusRunning, store.StatusPaused, store.StatusDone}
 
 func (a *app) batchesRmCommand() *cli.Command {
 	var o struct{}
@@ -50,7 +46,7 @@ func (a *app) runBatchesRm(ctx context.Context, names []string) error {
 			return usageErrorf("batches rm: empty batch name")
 		}
 	}
-	db, err := a.openStoreToRead(ctx)
+	db, svc, err := a.openService(ctx)
 	if path, ok := noStore(err); ok {
 		return usageErrorf("no batch %q: there is no database at %s", names[0], path)
 	}
@@ -58,42 +54,23 @@ func (a *app) runBatchesRm(ctx context.Context, names []string) error {
 		return err
 	}
 	defer db.Close()
-	removed, err := db.RemoveBatches(ctx, names, a.owner())
-	var re *store.RemoveError
-	if errors.As(err, &re) {
-		return removeError(re)
-	}
+	removed, err := svc.Remove(ctx, names)
 	if err != nil {
-		return err
+		return removeError(err)
 	}
 	for _, b := range removed {
 		a.tell("removed batch %s (%s, %d %s)", b.Name, b.Status, b.Total, plural(int(b.Total), "recipient"))
 	}
-	return a.reclaim(ctx, db)
+	return a.reclaim(ctx, db.Path(), svc)
 }
 
-// removeError says why rm removed nothing. A missing name is a usage
-// error (exit 2); a batch being sent is a runtime condition (exit 1), as
-// for a second campaign on it: the same command works once it ends.
-func removeError(re *store.RemoveError) error {
-	var parts []string
-	if len(re.Missing) > 0 {
-		quoted := make([]string, len(re.Missing))
-		for i, n := range re.Missing {
-			quoted[i] = strconv.Quote(n)
-		}
-		what := "no batch "
-		if len(quoted) > 1 {
-			what = "no batches "
-		}
-		parts = append(parts, what+strings.Join(quoted, ", "))
-	}
-	for _, le := range re.Running {
-		parts = append(parts, le.Error())
-	}
-	err := fmt.Errorf("%s; nothing removed (see 'megasend batches')", strings.Join(parts, "; "))
-	if len(re.Missing) > 0 {
-		return usageError(err)
+// removeError adds where to look to why rm removed nothing. Its code makes
+// the exit code (exitCode): a missing name is a usage error (2); a batch
+// being sent is a runtime condition (1), as for a second campaign on it:
+// the same command works once it ends.
+func removeError(err error) error {
+	if c := campaign.ErrorCode(err); c == campaign.NotFound || c == campaign.Locked {
+		return fmt.Errorf("%w (see 'megasend batches')", err)
 	}
 	return err
 }
@@ -143,17 +120,18 @@ func (a *app) runBatchesPrune(ctx context.Context, o pruneOptions) error {
 	if err != nil {
 		return usageErrorf("--%s: %w", flgOlderThan, err)
 	}
-	p := store.Prune{Before: time.Now().Add(-age), DryRun: o.dryRun}
+	p := campaign.PrunePolicy{Before: time.Now().Add(-age), DryRun: o.dryRun}
 	if o.states != "" {
 		for _, s := range strings.Split(o.states, ",") {
-			s = strings.ToLower(strings.TrimSpace(s))
-			if !slices.Contains(batchStatuses, s) {
-				return usageErrorf("--%s: %q is not a batch status; want one or more of %s", flgState, s, strings.Join(batchStatuses, ", "))
-			}
-			p.Statuses = append(p.Statuses, s)
+			p.Statuses = append(p.Statuses, strings.ToLower(strings.TrimSpace(s)))
 		}
 	}
-	db, err := a.openStoreToRead(ctx)
+	// Before the database is opened: a wrong --state is refused even
+	// where there is no database yet.
+	if err := p.Check(); err != nil {
+		return usageErrorf("--%s: %w", flgState, err)
+	}
+	db, svc, err := a.openService(ctx)
 	if path, ok := noStore(err); ok {
 		a.tell("no batches: there is no database at %s", path)
 		return nil
@@ -162,7 +140,7 @@ func (a *app) runBatchesPrune(ctx context.Context, o pruneOptions) error {
 		return err
 	}
 	defer db.Close()
-	removed, kept, err := db.PruneBatches(ctx, p, a.owner())
+	removed, kept, err := svc.Prune(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -184,7 +162,7 @@ func (a *app) runBatchesPrune(ctx context.Context, o pruneOptions) error {
 	if o.dryRun {
 		return nil
 	}
-	return a.reclaim(ctx, db)
+	return a.reclaim(ctx, db.Path(), svc)
 }
 
 func stateText(states []string) string {
@@ -195,21 +173,21 @@ func stateText(states []string) string {
 }
 
 // reclaim gives the space removed batches held back to the file system
-// when that is worth a rewrite of the file, and says what it did.
-func (a *app) reclaim(ctx context.Context, db *store.DB) error {
-	r, err := db.Reclaim(ctx, a.owner())
+// when that is worth a rewrite of the file at path, and says what it did.
+func (a *app) reclaim(ctx context.Context, path string, svc *campaign.Service) error {
+	r, err := svc.Reclaim(ctx)
 	switch {
 	case err != nil:
 		// The batches are gone; only the file's size is left as it was.
 		a.log.Warn("the removed batches' space is kept for the next batches: vacuum failed", "err", err)
 	case r.Vacuumed:
-		a.tell("database %s: %s, was %s (vacuumed)", db.Path(), fmtBytes(r.After.Size), fmtBytes(r.Before.Size))
+		a.tell("database %s: %s, was %s (vacuumed)", path, fmtBytes(r.After.Size), fmtBytes(r.Before.Size))
 	case len(r.Busy) > 0:
 		a.tell("database %s: %s, %s of it free; not vacuumed while %s %s sent: the next batches reuse the space",
-			db.Path(), fmtBytes(r.Before.Size), fmtBytes(r.Before.Free), strings.Join(r.Busy, ", "),
+			path, fmtBytes(r.Before.Size), fmtBytes(r.Before.Free), strings.Join(r.Busy, ", "),
 			map[bool]string{true: "is being", false: "are being"}[len(r.Busy) == 1])
 	case r.Before.Free > 0:
-		a.tell("database %s: %s, %s of it free for the next batches", db.Path(), fmtBytes(r.Before.Size), fmtBytes(r.Before.Free))
+		a.tell("database %s: %s, %s of it free for the next batches", path, fmtBytes(r.Before.Size), fmtBytes(r.Before.Free))
 	}
 	return nil
 }

@@ -3,8 +3,6 @@ package cmd
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
@@ -117,6 +116,29 @@ func (o campaignOptions) validate() error {
 
 // runCampaign imports (or finds) the batch, checks the account, and sends.
 func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
+	return a.runCampaignIn(ctx, o, nil)
+}
+
+// ledger is an open database and the lifecycle of its batches, for a
+// command that hands the batch it holds to a campaign run (retry).
+type ledger struct {
+	db  *store.DB
+	svc *campaign.Service
+}
+
+// openLedger opens the database for the lifecycle's use; the caller closes
+// l.db.
+func (a *app) openLedger(ctx context.Context) (*ledger, error) {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &ledger{db: db, svc: campaign.New(db, a.owner(), a.log)}, nil
+}
+
+// runCampaignIn is runCampaign in the ledger l, or, if l is nil, in the
+// database it opens.
+func (a *app) runCampaignIn(ctx context.Context, o campaignOptions, l *ledger) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -159,27 +181,29 @@ func (a *app) runCampaign(ctx context.Context, o campaignOptions) error {
 	if o.openidCheck == "" {
 		o.openidCheck = cr.OpenIDCheck.String()
 	}
+	if l == nil {
+		if l, err = a.openLedger(ctx); err != nil {
+			return err
+		}
+		defer l.db.Close()
+	}
 	if o.dryRun {
-		return a.dryRun(ctx, o, cr)
+		return a.dryRun(ctx, l, o, cr)
 	}
-	db, err := a.openStore(ctx)
+	b, err := a.prepareBatch(ctx, l, o, cr)
 	if err != nil {
+		if b != nil {
+			l.svc.Release(ctx, b)
+		}
 		return err
 	}
-	defer db.Close()
-	owner := store.Owner(a.streams.PID, a.streams.Hostname)
-
-	b, t, err := a.prepareBatch(ctx, db, o, cr, owner)
-	if err != nil {
-		return err
-	}
-	defer db.Unlock(context.WithoutCancel(ctx), b.ID, owner)
-	err = a.sendBatch(ctx, db, b, t, o, cr, threshold, owner)
+	defer l.svc.Release(ctx, b)
+	err = a.sendBatch(ctx, l, b, o, cr, threshold)
 	if err != nil {
 		// A batch this run created and refused before its first send (a
 		// wrong app secret, a declined prompt, WeChat out of reach) is not
 		// left behind, one more per attempt, unless the user named it.
-		err = a.nothingSent(context.WithoutCancel(ctx), db, b, o, err)
+		err = a.nothingSent(context.WithoutCancel(ctx), l, b, o, err)
 	}
 	return err
 }
@@ -201,7 +225,7 @@ func (a *app) pastDeadline(ctx context.Context, o campaignOptions, deadline time
 		return err
 	}
 	defer db.Close()
-	left, err := db.Remaining(ctx, b.ID)
+	left, err := campaign.New(db, a.owner(), a.log).Remaining(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -217,157 +241,98 @@ func (a *app) pastDeadline(ctx context.Context, o campaignOptions, deadline time
 	return withCode(exitResumable, nil)
 }
 
-// dropUnsent deletes batch b if nothing of it was ever sent, and reports
-// whether it did.
-func (a *app) dropUnsent(ctx context.Context, db *store.DB, b store.Batch) (bool, error) {
-	c, err := db.Counts(ctx, b.ID)
-	if err != nil || c.Sent+c.Failed+c.Unknown+c.Inflight > 0 {
-		return false, err
-	}
-	return true, db.DeleteBatch(ctx, b.ID)
-}
-
-// prepareBatch finds or creates the batch, imports its recipients if that
-// has not finished, and takes its lock.
-func (a *app) prepareBatch(ctx context.Context, db *store.DB, o campaignOptions, cr credentials, owner string) (store.Batch, *template.Template, error) {
+// prepareBatch creates or continues the batch --users makes, or takes up
+// the one --resume names, and shows what its import found. The batch comes
+// back locked.
+func (a *app) prepareBatch(ctx context.Context, l *ledger, o campaignOptions, cr credentials) (*campaign.Batch, error) {
 	if o.resume != "" {
-		b, err := findBatch(ctx, db, o.resume)
-		if err == nil {
-			err = a.checkLedger(ctx, db) // a damaged ledger must not decide who is sent next
-		}
-		if err != nil {
-			return store.Batch{}, nil, err
-		}
-		if o.encoding != "" && b.Status != store.StatusImporting {
-			// Only an import a killed run left half done reads the file again.
-			return store.Batch{}, nil, usageErrorf("batch %s has imported its users already: --resume reads no users file; drop --%s", b.Name, flgEncoding)
-		}
-		if err := db.Lock(ctx, b.ID, owner); err != nil {
-			return store.Batch{}, nil, lockError(err)
-		}
-		if o.template != "" {
-			if b.Status == store.StatusImporting {
-				return store.Batch{}, nil, usageErrorf("batch %s has not finished importing; resume it with its own template first", b.Name)
-			}
-			t, err := a.replaceTemplate(ctx, db, b, o.template)
-			return b, t, err
-		}
-		t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody)
-		if err != nil {
-			return store.Batch{}, nil, fmt.Errorf("batch %s: stored template: %w", b.Name, err)
-		}
-		if b.Status == store.StatusImporting {
-			b, err = a.reimport(ctx, db, b, t, o)
-		}
-		return b, t, err
+		return a.resumeBatch(ctx, l, o)
 	}
-
-	t, err := a.loadTemplate(ctx, db, o.template)
+	t, err := a.loadTemplate(ctx, l.svc, o.template)
 	if err != nil {
-		return store.Batch{}, nil, err
+		return nil, err
 	}
-	src, err := openSource(o.users, a.streams.In, filepath.Dir(db.Path()))
+	src, err := openSource(o.users, a.streams.In, filepath.Dir(l.db.Path()))
 	if err != nil {
-		return store.Batch{}, nil, err
+		return nil, err
 	}
 	defer src.cleanup()
-	if err := lintTemplate(t, a); err != nil {
-		return store.Batch{}, nil, err
+	if err := a.checkTemplate(t); err != nil {
+		return nil, err
 	}
-	name := o.batch
-	if name == "" {
-		name = fmt.Sprintf("%s-%s", templateKey(t.Key), time.Now().Format("20060102-150405"))
+	b, imp, err := l.svc.Create(ctx, campaign.Spec{
+		Name: o.batch, Template: t, TemplateRef: o.template, Source: src.Source, Account: cr.Name,
+		Input: o.input(), Preview: o.preview,
+	})
+	if campaign.ErrorCode(err) == campaign.Conflict {
+		err = fmt.Errorf("%w; use another --%s name, or --resume %s to continue the original", err, flgBatch, cmp.Or(o.batch, "NAME"))
 	}
-	nb := store.NewBatch{
-		Name: name, TemplateRef: o.template, TemplateBody: t.Body(), TemplateHash: hashBytes(t.Body()),
-		SourcePath: absPath(o.users), SourceHash: src.hash, Account: cr.Name,
-	}
-	if o.users == "-" {
-		nb.SourcePath = "-"
-	}
-	b, err := db.CreateBatch(ctx, nb, owner)
-	if err == nil {
-		a.created = b.ID
-	}
-	if errors.Is(err, store.ErrExists) {
-		b, err = a.continueBatch(ctx, db, nb, owner)
-		if err != nil || b.Status != store.StatusImporting {
-			return b, t, err
+	return b, a.imported(b, imp, err, o)
+}
+
+// resumeBatch takes up the batch --resume names, with the template
+// --template gives it if set.
+func (a *app) resumeBatch(ctx context.Context, l *ledger, o campaignOptions) (*campaign.Batch, error) {
+	spec := campaign.ResumeSpec{Name: o.resume, TemplateRef: o.template, Input: o.input(), Preview: o.preview}
+	if o.template != "" {
+		// The batch first: a missing batch is the news, not its template.
+		if _, err := l.svc.Find(ctx, o.resume); err != nil {
+			return nil, a.batchError(err)
 		}
-	} else if err != nil {
-		return store.Batch{}, nil, err
+		t, err := a.loadTemplate(ctx, l.svc, o.template)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := campaign.CheckTemplate(t); err == nil {
+			a.templateWarnings(t)
+		}
+		spec.Template = t
 	}
-	a.log.Info("importing recipients", "batch", b.Name, "users", src.display)
-	res, err := a.importBatch(ctx, db, b, t, src, o.input(), o.preview)
-	if err != nil {
-		return store.Batch{}, nil, err
-	}
-	a.reportImport(b.Name, res)
-	b, err = db.Batch(ctx, b.Name)
-	return b, t, err
+	b, imp, err := l.svc.Resume(ctx, spec)
+	return b, a.imported(b, imp, a.batchError(err), o)
 }
 
-// continueBatch handles --batch NAME for an existing batch: the same
-// template and file continue it (a re-run cron line is safe); anything else
-// is refused, because it would mix two campaigns in one ledger.
-func (a *app) continueBatch(ctx context.Context, db *store.DB, nb store.NewBatch, owner string) (store.Batch, error) {
-	b, err := db.Batch(ctx, nb.Name)
-	if err == nil {
-		err = a.checkLedger(ctx, db) // continuing is resuming: see prepareBatch
+// imported shows what reading the users file found (warnings, previews,
+// the import's counts and duplicates, the problems that refused it) and
+// returns err as the command's error.
+func (a *app) imported(b *campaign.Batch, imp *campaign.Imported, err error, o campaignOptions) error {
+	if imp != nil {
+		if !a.quiet {
+			a.printProblems(imp.Warnings)
+		}
+		a.printPreviews(imp.Previews)
 	}
-	if err != nil {
-		return store.Batch{}, err
-	}
+	var ce *campaign.Error
 	switch {
-	case b.SourceHash != nb.SourceHash && b.SourcePath != nb.SourcePath:
-		return store.Batch{}, usageErrorf("batch %s exists with a different users file (%s, not %s); use another --batch name, or --resume %s to continue the original",
-			b.Name, b.SourcePath, nb.SourcePath, b.Name)
-	case b.SourceHash != nb.SourceHash:
-		return store.Batch{}, usageErrorf("batch %s exists with users file %s, whose content has changed since; use another --batch name, or --resume %s to continue the original",
-			b.Name, b.SourcePath, b.Name)
-	case b.TemplateHash != nb.TemplateHash:
-		return store.Batch{}, usageErrorf("batch %s exists with a different template; use another --batch name, or --resume %s to continue the original",
-			b.Name, b.Name)
+	case campaign.ErrorCode(err) == campaign.Stopped && errors.As(err, &ce) && b != nil:
+		// Interrupted, not rejected: the same command (or --resume) imports
+		// the batch again from the start, reading the file as this run did.
+		var extra []string
+		if o.encoding != "" {
+			extra = append(extra, "--"+flgEncoding, shellQuote(o.encoding))
+		}
+		fmt.Fprintf(a.streams.Err, "%s; run the same command again, or: %s\n", ce.Msg, a.resumeCommand(b.Name, false, extra...))
+		return withCode(exitResumable, nil)
+	case err != nil:
+		a.printProblems(campaign.ErrorProblems(err))
+		return err
 	}
-	if err := db.Lock(ctx, b.ID, owner); err != nil {
-		return store.Batch{}, lockError(err)
+	if imp != nil && b != nil {
+		res := imp.ImportResult
+		a.log.Info("imported", "batch", b.Name, "recipients", res.Total, "duplicates_skipped", res.Duplicates)
+		for _, d := range res.FirstDuplicates {
+			a.log.Warn("duplicate openid skipped", "line", d.Line, "openid", d.OpenID, "first_line", d.FirstLine)
+		}
+		if extra := res.Duplicates - int64(len(res.FirstDuplicates)); extra > 0 {
+			a.log.Warn(fmt.Sprintf("... and %d more duplicates skipped", extra))
+		}
 	}
-	a.log.Info("continuing existing batch", "batch", b.Name, "status", b.Status)
-	return b, nil
-}
-
-// reimport finishes an import that a killed run left half done: from the
-// recorded source, if it still has the same content.
-func (a *app) reimport(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, o campaignOptions) (store.Batch, error) {
-	if b.SourcePath == "-" {
-		return store.Batch{}, usageErrorf("batch %s was interrupted while importing from stdin; run the original command again", b.Name)
-	}
-	hash, err := hashFile(b.SourcePath)
-	if err != nil || hash != b.SourceHash {
-		return store.Batch{}, usageErrorf("batch %s was interrupted while importing and %s changed or is gone; start a new batch", b.Name, b.SourcePath)
-	}
-	src := &source{path: b.SourcePath, display: b.SourcePath, hash: hash, cleanup: func() {}}
-	res, err := a.importBatch(ctx, db, b, t, src, o.input(), o.preview)
-	if err != nil {
-		return store.Batch{}, err
-	}
-	a.reportImport(b.Name, res)
-	return db.Batch(ctx, b.Name)
-}
-
-func (a *app) reportImport(name string, res store.ImportResult) {
-	a.log.Info("imported", "batch", name, "recipients", res.Total, "duplicates_skipped", res.Duplicates)
-	for _, d := range res.FirstDuplicates {
-		a.log.Warn("duplicate openid skipped", "line", d.Line, "openid", d.OpenID, "first_line", d.FirstLine)
-	}
-	if extra := res.Duplicates - int64(len(res.FirstDuplicates)); extra > 0 {
-		a.log.Warn(fmt.Sprintf("... and %d more duplicates skipped", extra))
-	}
+	return nil
 }
 
 // loadTemplate resolves --template: a path (contains a separator, or ends in
 // .json or .toml) is read from disk; anything else is a key in the database.
-func (a *app) loadTemplate(ctx context.Context, db *store.DB, ref string) (*template.Template, error) {
+func (a *app) loadTemplate(ctx context.Context, svc *campaign.Service, ref string) (*template.Template, error) {
 	if template.IsPath(ref) {
 		data, err := os.ReadFile(ref)
 		if err != nil {
@@ -379,43 +344,35 @@ func (a *app) loadTemplate(ctx context.Context, db *store.DB, ref string) (*temp
 		}
 		return t, nil
 	}
-	st, err := db.Template(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, usageErrorf("no template %q; see 'megasend template list' (a file path must contain / or end in .json or .toml)", ref)
+	t, err := svc.Template(ctx, ref)
+	if campaign.ErrorCode(err) == campaign.NotFound {
+		return nil, fmt.Errorf("%w; see 'megasend template list' (a file path must contain / or end in .json or .toml)", err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	t, err := template.Parse(st.Key, st.Title, st.Body)
-	if err != nil {
-		return nil, usageErrorf("template %s: %w", ref, err)
-	}
-	return t, nil
+	return t, err
 }
 
-// lintTemplate refuses the template's errors, each on a line of its own
-// in lint's format. Its warnings, which repeat on every run, are logged
-// compactly, each in its own words: one line per distinct warning, naming
-// the paths it applies to, then where 'template lint' lists them all. The
-// template is named as given: its file, or its key.
-func lintTemplate(t *template.Template, a *app) error {
-	name := templateName(t)
-	bad := problems{kind: "error"}
-	var warns []template.Problem
-	for _, p := range t.Lint() {
-		if p.Severity == template.Error {
-			bad.addProblem(lintProblem(name, p))
-		} else {
-			warns = append(warns, p)
-		}
+// checkTemplate refuses the template's lint errors, each printed on a line
+// of its own in lint's format, and shows its warnings.
+func (a *app) checkTemplate(t *template.Template) error {
+	if _, err := campaign.CheckTemplate(t); err != nil {
+		a.printProblems(campaign.ErrorProblems(err))
+		return err
 	}
-	if bad.count > 0 {
-		bad.print(a.streams.Err)
-		return usageErrorf("template %s: %d %s; nothing was sent", name, bad.count, plural(bad.count, "error"))
-	}
+	a.templateWarnings(t)
+	return nil
+}
+
+// templateWarnings logs the warnings of a template about to be sent, which
+// repeat on every run, compactly, each in its own words: one line per
+// distinct warning, naming the paths it applies to, then where 'template
+// lint' lists them all. The template is named as given: its file, or its
+// key.
+func (a *app) templateWarnings(t *template.Template) {
+	warns, _ := campaign.CheckTemplate(t)
 	if len(warns) == 0 {
-		return nil
+		return
 	}
+	name := campaign.TemplateName(t)
 	// Group by message: five colours are one line naming five paths.
 	var msgs []string
 	paths := map[string][]string{}
@@ -430,29 +387,6 @@ func lintTemplate(t *template.Template, a *app) error {
 	}
 	a.log.Warn(fmt.Sprintf("template %s: %d %s; 'megasend template lint %s' shows each with its line",
 		name, len(warns), plural(len(warns), "warning"), shellQuote(name)))
-	return nil
-}
-
-// templateKey is how a batch names its template: the key, or a file's base
-// name without extension.
-func templateKey(ref string) string {
-	base := filepath.Base(ref)
-	return strings.TrimSuffix(base, filepath.Ext(base))
-}
-
-func hashBytes(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}
-
-// lockError says who holds the batch. It is a runtime condition (exit 1),
-// not bad input: the same command succeeds once the other process is gone.
-func lockError(err error) error {
-	var le *store.LockedError
-	if errors.As(err, &le) {
-		return fmt.Errorf("%w; nothing was sent by this process (the batch can be resumed when it ends)", le)
-	}
-	return err
 }
 
 // parseDeadline reads --not-after: RFC 3339, a local "2006-01-02 15:04", or

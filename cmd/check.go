@@ -115,21 +115,3 @@ func (a *app) damaged(err error) error {
 	return &damagedError{err: err, advice: fmt.Sprintf("nothing more is sent from it: copy it aside (with its -wal file), "+
 		"see the damage with '%s', and restore the database from a backup", a.commandLine("check", "--"+flgFull))}
 }
-
-// checkLedger runs the quick check that a resume or retry begins with: a
-// damaged ledger must not decide who is sent next. It costs a read of the
-// whole file (about 0.7 s for a million recipients), once per invocation:
-// retry checks before it requeues, and not again in the resume that
-// follows.
-func (a *app) checkLedger(ctx context.Context, db *store.DB) error {
-	if a.checked == db.Path() {
-		return nil
-	}
-	start := time.Now()
-	if err := db.QuickCheck(ctx); err != nil {
-		return err
-	}
-	a.checked = db.Path()
-	a.log.Debug("database checked", "check", "quick_check", "took", time.Since(start).Round(time.Millisecond))
-	return nil
-}

@@ -3,9 +3,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"sync"
 
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
@@ -75,94 +72,13 @@ func checkCredentials(cr credentials, sandbox bool) error {
 
 func isCommandSource(s string) bool { return len(s) > 8 && s[:8] == "command:" }
 
-// errUnreachable marks WeChat out of reach before the run sent anything.
-// It is a runtime error (exit 1, as for the database), however it is
-// found: by the token fetch, by the other preflight calls when the token
-// came from the cache, or by the first sends. Nothing of the run needs
-// resuming; a batch the user named stays for the same command to continue.
-var errUnreachable = errors.New("cannot reach WeChat before the first send")
-
-// unreachable reports an error that proves nothing reached WeChat: no
-// connection, no request written, no HTTP status.
-func unreachable(err error) bool {
-	var re *wechat.RequestError
-	return errors.As(err, &re) && !re.Sent && re.Status == 0
-}
-
-// preflight proves, before the first send, that WeChat can be reached and
-// the token had, and warns when the template is not listed on the account
-// or the daily quota will not cover the batch.
-func preflight(ctx context.Context, c *wechat.Client, t *template.Template, pending int64, log *slog.Logger) error {
-	if _, err := c.Token(ctx); err != nil {
-		return tokenError(err)
+// preflight proves the account before a dry run's end, as a run does
+// before its first send (campaign.Preflight).
+func (a *app) preflight(ctx context.Context, l *ledger, o campaignOptions, cr credentials, t *template.Template, pending int64) error {
+	client, stop, err := a.newWeChat(cr, l.db, o.sandbox, o.concurrency)
+	if err != nil {
+		return err
 	}
-	// The two checks are independent: asked at once, they cost one round
-	// trip to WeChat instead of two before the first send.
-	var (
-		wg            sync.WaitGroup
-		list          []wechat.PrivateTemplate
-		q             wechat.Quota
-		listErr, qErr error
-	)
-	id := t.TemplateID()
-	if id != "" {
-		wg.Go(func() { list, listErr = c.PrivateTemplates(ctx) })
-	}
-	wg.Go(func() { q, qErr = c.TemplateSendQuota(ctx) })
-	wg.Wait()
-	// A token from the cache proves nothing about the network; these two
-	// calls do. Without them, an unreachable WeChat would be found only by
-	// the first sends' retries, seconds later, as a paused batch.
-	for _, err := range []error{listErr, qErr} {
-		if unreachable(err) {
-			return fmt.Errorf("%w: %w", errUnreachable, err)
-		}
-	}
-	switch {
-	case id == "":
-	case listErr != nil:
-		log.Debug("cannot list the account's templates; template_id not checked", "err", listErr)
-	case !hasTemplate(list, id):
-		// Not a refusal: WeChat has been seen to leave category templates
-		// out of this list. A wrong id stops the batch at its first send.
-		log.Warn(fmt.Sprintf("template %s: template_id %s is not among the %d templates the account lists; if it is wrong the first send stops the batch (40037)",
-			t.Key, id, len(list)))
-	}
-	switch {
-	case qErr != nil:
-		log.Debug("cannot read the daily quota", "err", qErr)
-	case q.Remain < pending:
-		log.Warn(fmt.Sprintf("daily quota: %d of %d left today; the batch will pause after about %d messages and can be resumed after midnight Beijing time",
-			q.Remain, q.DailyLimit, q.Remain))
-	}
-	return nil
-}
-
-// credentialError maps a failed token fetch: WeChat refusing the account is
-// a configuration problem (exit 2); not reaching WeChat is a runtime one.
-func credentialError(err error) error {
-	switch wechat.ClassOf(err) {
-	case wechat.ClassFatal, wechat.ClassToken:
-		meaning, advice := wechat.Describe(wechat.Errcode(err))
-		return usageErrorf("cannot get an access token: %w (%s: %s)", err, meaning, advice)
-	}
-	return fmt.Errorf("cannot get an access token: %w", err)
-}
-
-// tokenError maps a failed token fetch before a send: as credentialError
-// does, and WeChat out of reach as errUnreachable.
-func tokenError(err error) error {
-	if unreachable(err) {
-		return fmt.Errorf("%w: cannot get an access token: %w", errUnreachable, err)
-	}
-	return credentialError(err)
-}
-
-func hasTemplate(list []wechat.PrivateTemplate, id string) bool {
-	for _, p := range list {
-		if p.TemplateID == id {
-			return true
-		}
-	}
-	return false
+	defer stop()
+	return l.svc.Preflight(ctx, client, t, pending)
 }

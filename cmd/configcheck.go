@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/wechat"
 )
 
@@ -112,7 +114,7 @@ func (a *app) runConfigCheck(ctx context.Context, o configCheckOptions) error {
 	defer stop()
 	if _, err := client.Token(ctx); err != nil {
 		fmt.Fprintln(w, "token         FAILED")
-		return redact(credentialError(err), cr.AppSecret)
+		return redact(campaign.CredentialError(err), cr.AppSecret)
 	}
 	fmt.Fprintln(w, "token         ok (fetched; not shown)")
 	return nil
@@ -207,4 +209,20 @@ func redact(err error, secret string) error {
 	}
 	clean := errors.New(strings.ReplaceAll(err.Error(), secret, "****"))
 	return withCode(exitCode(err), clean)
+}
+
+func rateText(r float64) string {
+	if r <= 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%g/s", r)
+}
+
+// absPath is p made absolute, so that what config check shows holds from
+// any directory.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

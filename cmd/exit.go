@@ -3,6 +3,8 @@ package cmd
 import (
 	"errors"
 	"fmt"
+
+	"github.com/megasend/megasend/campaign"
 )
 
 // Exit codes: the contract scripts and cron depend on (README.md, PRODUCT.md).
@@ -59,5 +61,20 @@ func exitCode(err error) int {
 	if errors.As(err, &ce) {
 		return ce.code
 	}
-	return exitRuntime
+	switch campaign.ErrorCode(err) {
+	case campaign.Invalid, campaign.NotFound, campaign.Conflict:
+		return exitUsage // nothing was sent
+	case campaign.Stopped:
+		return exitResumable
+	}
+	return exitRuntime // Locked and Unavailable too: the same command works later
+}
+
+// batchError adds where to look to the lifecycle's "no batch" error.
+func (a *app) batchError(err error) error {
+	var ce *campaign.Error
+	if errors.As(err, &ce) && ce.Code == campaign.NotFound && ce.Field == "batch" {
+		return fmt.Errorf("%w; see 'megasend batches'", err)
+	}
+	return err
 }

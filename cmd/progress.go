@@ -10,6 +10,7 @@ import (
 
 	"github.com/rivo/uniseg"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 )
@@ -24,7 +25,7 @@ const (
 // startProgress shows the batch's progress until the returned func is
 // called: a bar on a terminal, a log line every few seconds otherwise,
 // nothing with --quiet.
-func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, eng *sender.Engine) func() {
+func (a *app) startProgress(ctx context.Context, svc *campaign.Service, b *campaign.Batch, eng *sender.Engine) func() {
 	if a.quiet {
 		return func() {}
 	}
@@ -53,7 +54,7 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 	// them: it is cheap (the counts read past the batch's frontier), but
 	// nothing the first send needs waits on it.
 	first := func() {
-		c0, _ := db.Counts(ctx, b.ID)
+		c0, _ := svc.Counts(ctx, b.Batch)
 		done0 = c0.Sent + c0.Failed + c0.Unknown
 		total = c0.Total() - c0.Skipped
 		recent.add(start, done0)
@@ -63,7 +64,7 @@ func (a *app) startProgress(ctx context.Context, db *store.DB, b store.Batch, en
 		}
 	}
 	show := func() {
-		c, err := db.Counts(ctx, b.ID)
+		c, err := svc.Counts(ctx, b.Batch)
 		if err != nil {
 			return
 		}

@@ -14,14 +14,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/store"
-	"github.com/megasend/megasend/template"
-	"github.com/megasend/megasend/wechat"
 )
-
-// reportFirstFailed is how many failed rows the table and the JSON document
-// show; the export has them all.
-const reportFirstFailed = 20
 
 // Report formats (--format).
 const (
@@ -30,10 +25,6 @@ const (
 	formatCSV   = "csv"
 	formatJSONL = "jsonl"
 )
-
-// failedStates are the rows the failed export, the failure groups and retry
-// are about.
-var failedStates = []string{store.StateFailed, store.StateUnknown}
 
 // reportOptions are the parsed flags of megasend report.
 type reportOptions struct {
@@ -81,35 +72,56 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 	if err != nil {
 		return err
 	}
-	db, b, err := a.openBatch(ctx, o.name)
+	db, svc, err := a.openService(ctx)
+	if path, ok := noStore(err); ok {
+		return usageErrorf("no batch %q: there is no database at %s", o.name, path)
+	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	// Before a word is written: a report from a ledger that cannot be read
-	// whole, or whose counts its rows do not bear out, would say "done"
-	// of a batch that may not be.
-	audit, err := db.Audit(ctx, b.ID)
+	if format == formatTable || format == formatJSON {
+		rep, err := svc.Report(ctx, o.name)
+		if err != nil {
+			return a.batchError(err) // Main says what to do with a damaged ledger
+		}
+		if _, err := o.export.writer(format); err != nil {
+			return err
+		}
+		return a.writeOutput(o.output, func(w io.Writer) error {
+			if format == formatJSON {
+				return writeReportJSON(w, rep)
+			}
+			return a.writeReportTable(w, rep)
+		})
+	}
+	b, err := svc.Audited(ctx, o.name)
 	if err != nil {
-		return fmt.Errorf("report %s: %w", b.Name, err) // Main says what to do
+		return a.batchError(err)
 	}
 	if o.failed {
-		return a.exportFailed(ctx, db, b, format, o.output, o.export)
+		return a.exportFailed(ctx, svc, b, format, o.output, o.export)
 	}
 	if _, err := o.export.writer(format); err != nil {
 		return err
 	}
 	return a.writeOutput(o.output, func(w io.Writer) error {
-		switch format {
-		case formatJSON:
-			return a.writeReportJSON(ctx, w, db, b, audit)
-		case formatCSV:
-			return writeRowsCSV(ctx, w, db, b, o.export)
-		case formatJSONL:
-			return writeRowsJSONL(ctx, w, db, b)
+		if format == formatCSV {
+			return writeRowsCSV(ctx, w, svc, b, o.export)
 		}
-		return a.writeReportTable(ctx, w, db, b, audit)
+		return writeRowsJSONL(ctx, w, svc, b)
 	})
+}
+
+// openService opens the database for a command that only reads it, or
+// removes batches, and the lifecycle over it; the caller closes the store.
+// A missing database is a *noStoreError (see noStore).
+func (a *app) openService(ctx context.Context) (*store.DB, *campaign.Service, error) {
+	db, err := a.openStoreToRead(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, campaign.New(db, a.owner(), a.log), nil
 }
 
 // resolveFormat applies the defaults: table for the report; for --failed,
@@ -146,52 +158,39 @@ func formatOf(path string) string {
 	return formatCSV
 }
 
-// abandoned reports whether b was killed mid-run: the process holding its
-// lock is gone, and the ledger still says what it was doing.
-func (a *app) abandoned(db *store.DB, b store.Batch) bool {
-	return db.Abandoned(b, store.Owner(a.streams.PID, a.streams.Hostname))
-}
-
 // writeReportTable writes the report for people.
-func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b store.Batch, audit store.Audit) error {
-	c := audit.Counts
-	groups, err := db.FailureGroups(ctx, b.ID)
-	if err != nil {
-		return err
-	}
+func (a *app) writeReportTable(w io.Writer, rep *campaign.Report) error {
+	b, c := rep.Batch, rep.Counts
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "batch\t%s\n", b.Name)
 	status := b.Status
 	if b.PauseReason != "" {
 		status += ": " + b.PauseReason
 	}
-	abandoned := a.abandoned(db, b)
-	pid, host, _ := strings.Cut(b.LockOwner, "@")
 	switch {
-	case abandoned:
-		fmt.Fprintf(tw, "status\t%s, but the process sending it (pid %s on %s) is gone: resume to finish\n", status, pid, host)
-	case b.LockOwner != "":
+	case b.Abandoned:
+		fmt.Fprintf(tw, "status\t%s, but the process sending it (pid %s on %s) is gone: resume to finish\n", status, b.Lock.PID, b.Lock.Host)
+	case b.Lock != nil:
 		fmt.Fprintf(tw, "status\t%s\n", status)
-		fmt.Fprintf(tw, "locked\tby pid %s on %s since %s\n", pid, host, fmtTime(b.LockSince))
+		fmt.Fprintf(tw, "locked\tby pid %s on %s since %s\n", b.Lock.PID, b.Lock.Host, fmtTime(b.Lock.Since))
 	default:
 		fmt.Fprintf(tw, "status\t%s\n", status)
 	}
 	fmt.Fprintf(tw, "template\t%s\n", templateLine(b))
-	fmt.Fprintf(tw, "source\t%s\n", sourceName(b.SourcePath))
+	fmt.Fprintf(tw, "source\t%s\n", sourceName(b.Source))
 	fmt.Fprintf(tw, "account\t%s\n", b.Account)
 	fmt.Fprintf(tw, "created\t%s\n", fmtTime(b.CreatedAt))
-	last := lastActivity(b, audit)
-	if !b.FinishedAt.IsZero() {
-		fmt.Fprintf(tw, "finished\t%s\n", fmtTime(b.FinishedAt))
+	if b.FinishedAt != nil {
+		fmt.Fprintf(tw, "finished\t%s\n", fmtTime(*b.FinishedAt))
 	} else {
-		fmt.Fprintf(tw, "last activity\t%s\n", fmtTime(last))
+		fmt.Fprintf(tw, "last activity\t%s\n", fmtTime(b.LastActivity))
 	}
-	fmt.Fprintf(tw, "duration\t%s\n", batchDuration(b, last).Round(time.Second))
+	fmt.Fprintf(tw, "duration\t%s\n", b.Duration.Round(time.Second))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 
-	fmt.Fprintf(w, "\nrecipients %d\n", c.Total())
+	fmt.Fprintf(w, "\nrecipients %d\n", c.Total)
 	fmt.Fprintf(w, "  sent     %8d\n", c.Sent)
 	fmt.Fprintf(w, "  failed   %8d\n", c.Failed)
 	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; resent only with retry --unknown)\n", c.Unknown)
@@ -199,35 +198,35 @@ func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b
 	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", c.Skipped)
 	writeRetriedLate(w, c.RetriedLate)
 
-	if len(groups) > 0 {
+	if len(rep.Failures) > 0 {
 		fmt.Fprintln(w, "\nfailures by errcode:")
-		for _, g := range groups {
-			meaning, advice := describe(g, b.Name)
-			fmt.Fprintf(w, "  %-7d %6d  %-8s %s\n", g.Errcode, g.Count, g.State, meaning)
-			if advice != "" {
-				fmt.Fprintf(w, "  %-7s %6s  %-8s what to do: %s\n", "", "", "", advice)
+		for _, f := range rep.Failures {
+			fmt.Fprintf(w, "  %-7d %6d  %-8s %s\n", f.Errcode, f.Count, f.State, f.Meaning)
+			if f.Advice != "" {
+				fmt.Fprintf(w, "  %-7s %6s  %-8s what to do: %s\n", "", "", "", f.Advice)
 			}
 		}
 		fmt.Fprintf(w, "\nfirst failed recipients:\n")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  LINE\tOPENID\tSTATE\tERRCODE\tERRMSG")
-		err := db.Recipients(ctx, b.ID, failedStates, firstN(reportFirstFailed, func(r store.Recipient) error {
-			_, err := fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\n", r.Line, r.OpenID, r.State, r.Errcode, oneLine(r.Errmsg))
-			return err
-		}))
-		if err != nil {
-			return err
+		for _, r := range rep.FailedRows {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\n", r.Line, r.OpenID, r.State, *r.Errcode, oneLine(r.Errmsg))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		if n := c.Failed + c.Unknown; n > reportFirstFailed {
-			fmt.Fprintf(w, "  ... and %d more\n", n-reportFirstFailed)
+		if n := rep.FailedNotShown(); n > 0 {
+			fmt.Fprintf(w, "  ... and %d more\n", n)
 		}
 	}
 
 	var next []string
-	if c.Pending+c.Inflight > 0 && (b.Status != store.StatusRunning || abandoned) {
+	switch {
+	case rep.NeedsNewTemplate():
+		// The batch's own template would be refused again, as the run
+		// that paused it said: only a resume with another one can work.
+		next = append(next, "resume:  "+a.resumeCommand(b.Name, false, "--"+flgTemplate, "FIXED"))
+	case rep.Resumable():
 		next = append(next, "resume:  "+a.resumeCommand(b.Name, false))
 	}
 	if c.Failed+c.Unknown > 0 {
@@ -241,38 +240,17 @@ func (a *app) writeReportTable(ctx context.Context, w io.Writer, db *store.DB, b
 	return nil
 }
 
-// describe says what a failure group's errcode means and what to do about
-// it in batch name; codes megasend does not know fall back to WeChat's errmsg.
+// describe is campaign.Describe, for the summary a run ends with.
 func describe(g store.FailureGroup, name string) (meaning, advice string) {
-	if g.State == store.StateUnknown {
-		return "outcome unknown: " + oneLine(g.Errmsg),
-			"may have been delivered; resend only if a duplicate is acceptable: megasend retry " + shellQuote(name) + " --unknown"
-	}
-	meaning, advice = wechat.Describe(g.Errcode)
-	if meaning == "" {
-		meaning = oneLine(g.Errmsg)
-	}
-	return meaning, strings.ReplaceAll(advice, "megasend retry NAME", "megasend retry "+shellQuote(name))
-}
-
-// firstN wraps a Recipients callback so the iteration stops after n rows.
-func firstN(n int, f func(store.Recipient) error) func(store.Recipient) error {
-	return func(r store.Recipient) error {
-		if n <= 0 {
-			return store.SkipRest
-		}
-		n--
-		return f(r)
-	}
+	return campaign.Describe(g, name)
 }
 
 // templateLine names a batch's template and its template_id.
-func templateLine(b store.Batch) string {
-	t, err := template.Parse(templateKey(b.TemplateRef), "", b.TemplateBody)
-	if err != nil || t.TemplateID() == "" {
-		return b.TemplateRef
+func templateLine(b campaign.BatchInfo) string {
+	if b.TemplateID == "" {
+		return b.Template
 	}
-	return fmt.Sprintf("%s (template_id %s)", b.TemplateRef, t.TemplateID())
+	return fmt.Sprintf("%s (template_id %s)", b.Template, b.TemplateID)
 }
 
 func sourceName(path string) string {
@@ -280,27 +258,6 @@ func sourceName(path string) string {
 		return "stdin"
 	}
 	return path
-}
-
-// lastActivity is when batch b last changed: the last write to its row (a
-// status, a heartbeat while sending) or the latest attempt or outcome its
-// ledger recorded, whichever is later. A run killed before its first
-// heartbeat wrote only the second.
-func lastActivity(b store.Batch, audit store.Audit) time.Time {
-	if audit.LastActivity.After(b.UpdatedAt) {
-		return audit.LastActivity
-	}
-	return b.UpdatedAt
-}
-
-// batchDuration is the wall time from creation to the end, or to the last
-// activity of a batch not finished.
-func batchDuration(b store.Batch, last time.Time) time.Duration {
-	end := b.FinishedAt
-	if end.IsZero() {
-		end = last
-	}
-	return max(end.Sub(b.CreatedAt), 0)
 }
 
 func fmtTime(t time.Time) string {

@@ -241,27 +241,3 @@ func TestReport_Errors(t *testing.T) {
 		})
 	}
 }
-
-func TestDescribe(t *testing.T) {
-	tests := []struct {
-		name            string
-		g               store.FailureGroup
-		meaning, advice string
-	}{
-		{"Known", store.FailureGroup{State: "failed", Errcode: 43004, Errmsg: "require subscribe rid: x"},
-			"recipient does not follow the account", "drop the recipient or ask them to follow"},
-		{"BatchNamed", store.FailureGroup{State: "failed", Errcode: 43117},
-			"sending to this openid too frequently", "retry later: megasend retry 'my batch' --errcode 43117"},
-		{"UnknownCode", store.FailureGroup{State: "failed", Errcode: 99999, Errmsg: "something\nnew"}, "something new", ""},
-		{"UnknownOutcome", store.FailureGroup{State: "unknown", Errcode: -1, Errmsg: "no answer"},
-			"outcome unknown: no answer", "may have been delivered; resend only if a duplicate is acceptable: megasend retry 'my batch' --unknown"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			meaning, advice := describe(tt.g, "my batch")
-			if meaning != tt.meaning || advice != tt.advice {
-				t.Errorf("got %q, %q; want %q, %q", meaning, advice, tt.meaning, tt.advice)
-			}
-		})
-	}
-}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 )
@@ -70,46 +71,21 @@ keeps its history: attempts add up, and 'megasend report NAME' shows the outcome
 	}
 }
 
-// selection is which recipients a retry requeues.
-type selection struct {
-	failed  bool
-	codes   []int // with failed: only these; empty: all
-	unknown bool
-}
-
-func (o retryOptions) selection() (selection, error) {
-	s := selection{unknown: o.unknown, failed: o.errcodes != "" || !o.unknown}
+// selection is which recipients --errcode and --unknown choose: without
+// either, every failed one.
+func (o retryOptions) selection() (campaign.Selection, error) {
+	s := campaign.Selection{Unknown: o.unknown, Failed: o.errcodes != "" || !o.unknown}
 	if o.errcodes == "" {
 		return s, nil
 	}
 	for _, f := range strings.Split(o.errcodes, ",") {
 		code, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
-			return selection{}, usageErrorf("--%s: %q is not an errcode; want a list such as 43004,-1", flgErrcode, f)
+			return campaign.Selection{}, usageErrorf("--%s: %q is not an errcode; want a list such as 43004,-1", flgErrcode, f)
 		}
-		s.codes = append(s.codes, code)
+		s.Codes = append(s.Codes, code)
 	}
 	return s, nil
-}
-
-// String describes the selection: "failed with errcode 43004 or -1".
-func (s selection) String() string {
-	var parts []string
-	if s.failed {
-		p := "failed"
-		if len(s.codes) > 0 {
-			codes := make([]string, len(s.codes))
-			for i, c := range s.codes {
-				codes[i] = strconv.Itoa(c)
-			}
-			p += " with errcode " + strings.Join(codes, " or ")
-		}
-		parts = append(parts, p)
-	}
-	if s.unknown {
-		parts = append(parts, "with an unknown outcome")
-	}
-	return strings.Join(parts, " or ")
 }
 
 // runRetry requeues the chosen recipients and sends the batch as
@@ -145,12 +121,7 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 		return err
 	}
 	defer db.Close()
-	if err := a.checkLedger(ctx, db); err != nil {
-		return err
-	}
-	if b.Status == store.StatusImporting {
-		return usageErrorf("batch %s has not finished importing; finish it first: %s", b.Name, a.resumeCommand(b.Name, false))
-	}
+	l := &ledger{db: db, svc: campaign.New(db, a.owner(), a.log)}
 	if !o.sandbox {
 		// Credentials WeChat refuses leave the ledger as it was. The token
 		// lands in the shared cache, where the send picks it up.
@@ -161,42 +132,26 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 		_, err = client.Token(ctx)
 		stop()
 		if err != nil {
-			return tokenError(err)
+			return campaign.TokenError(err)
 		}
 	}
-	n, err := a.requeue(ctx, db, b, sel, o.sandbox)
-	if err != nil || n == 0 {
-		return err
-	}
-	return a.runCampaign(ctx, co)
-}
-
-// requeue puts the selected recipients of batch b back to pending while
-// holding the batch's lock, so it cannot race a process sending the batch.
-// The lock stays taken when recipients were requeued: runCampaign, run next
-// by the same process, takes it over and releases it.
-func (a *app) requeue(ctx context.Context, db *store.DB, b store.Batch, sel selection, sandbox bool) (int64, error) {
-	owner := store.Owner(a.streams.PID, a.streams.Hostname)
-	if err := db.Lock(ctx, b.ID, owner); err != nil {
-		return 0, lockError(err)
-	}
-	n, err := db.Requeue(ctx, b.ID, sel.failed, sel.codes, sel.unknown)
-	if err != nil || n == 0 {
-		if uerr := db.Unlock(context.WithoutCancel(ctx), b.ID, owner); err == nil {
-			err = uerr
-		}
+	// The batch stays locked when recipients were requeued: the campaign
+	// run that follows, by the same process, takes it over.
+	n, err := l.svc.Requeue(ctx, b, sel)
+	if campaign.ErrorCode(err) == campaign.Invalid && b.Status == store.StatusImporting {
+		return fmt.Errorf("%w: %s", err, a.resumeCommand(b.Name, false))
 	}
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if n == 0 {
 		msg := fmt.Sprintf("nothing to retry in batch %s: no recipients %s", b.Name, sel)
-		if c, err := db.Counts(ctx, b.ID); err == nil && c.Pending+c.Inflight > 0 {
-			msg += fmt.Sprintf("; its %d pending recipients are sent by: %s", c.Pending+c.Inflight, a.resumeCommand(b.Name, sandbox))
+		if c, err := l.svc.Counts(ctx, b); err == nil && c.Pending+c.Inflight > 0 {
+			msg += fmt.Sprintf("; its %d pending recipients are sent by: %s", c.Pending+c.Inflight, a.resumeCommand(b.Name, o.sandbox))
 		}
 		a.tell("%s", msg)
-		return 0, nil
+		return nil
 	}
 	a.tell("requeued %d %s of batch %s (%s)", n, plural(int(n), "recipient"), b.Name, sel)
-	return n, nil
+	return a.runCampaignIn(ctx, co, l)
 }

@@ -6,21 +6,23 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/megasend/megasend/campaign"
 )
 
 func TestRetryOptions_Selection(t *testing.T) {
 	tests := []struct {
 		name string
 		o    retryOptions
-		want selection
+		want campaign.Selection
 		text string
 		bad  bool
 	}{
-		{name: "Default", want: selection{failed: true}, text: "failed"},
-		{name: "Codes", o: retryOptions{errcodes: "43004, -1"}, want: selection{failed: true, codes: []int{43004, -1}},
+		{name: "Default", want: campaign.Selection{Failed: true}, text: "failed"},
+		{name: "Codes", o: retryOptions{errcodes: "43004, -1"}, want: campaign.Selection{Failed: true, Codes: []int{43004, -1}},
 			text: "failed with errcode 43004 or -1"},
-		{name: "Unknown", o: retryOptions{unknown: true}, want: selection{unknown: true}, text: "with an unknown outcome"},
-		{name: "Both", o: retryOptions{errcodes: "-1", unknown: true}, want: selection{failed: true, codes: []int{-1}, unknown: true},
+		{name: "Unknown", o: retryOptions{unknown: true}, want: campaign.Selection{Unknown: true}, text: "with an unknown outcome"},
+		{name: "Both", o: retryOptions{errcodes: "-1", unknown: true}, want: campaign.Selection{Failed: true, Codes: []int{-1}, Unknown: true},
 			text: "failed with errcode -1 or with an unknown outcome"},
 		{name: "NotANumber", o: retryOptions{errcodes: "43004,x"}, bad: true},
 		{name: "Empty", o: retryOptions{errcodes: "43004,"}, bad: true},

@@ -6,72 +6,46 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/megasend/megasend/campaign"
 )
 
-// source is the recipient file of a campaign: a path on disk (stdin is
-// spooled to a temporary file first, so it can be hashed, validated and
-// imported in separate passes) and the sha256 of its bytes.
+// source is the recipient file of a campaign (campaign.Source) and what
+// to remove once the command is done with it.
 type source struct {
-	path    string // the file read
-	display string // what errors call it: the path given, or "stdin"
-	hash    string
+	campaign.Source
 	cleanup func()
 }
 
-// openSource resolves --users. "-" spools stdin to a temporary file in dir.
+// openSource resolves --users. "-" spools stdin to a temporary file in dir,
+// so that it can be hashed, validated and imported in separate passes; the
+// ledger records it as "-", a source that cannot be read again.
 func openSource(users string, stdin io.Reader, dir string) (*source, error) {
-	if users == "-" {
-		f, err := os.CreateTemp(dir, "megasend-stdin-*")
+	if users != "-" {
+		src, err := campaign.FileSource(users)
 		if err != nil {
-			return nil, fmt.Errorf("spool stdin: %w", err)
+			return nil, err
 		}
-		h := sha256.New()
-		if _, err := io.Copy(io.MultiWriter(f, h), stdin); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return nil, fmt.Errorf("read stdin: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			os.Remove(f.Name())
-			return nil, fmt.Errorf("spool stdin: %w", err)
-		}
-		name := f.Name()
-		return &source{path: name, display: "stdin", hash: hex.EncodeToString(h.Sum(nil)),
-			cleanup: func() { os.Remove(name) }}, nil
+		return &source{Source: src, cleanup: func() {}}, nil
 	}
-	hash, err := hashFile(users)
+	f, err := os.CreateTemp(dir, "megasend-stdin-*")
 	if err != nil {
-		return nil, usageError(err)
-	}
-	return &source{path: users, display: users, hash: hash, cleanup: func() {}}, nil
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("users file: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("users file: %w", err)
-	}
-	if fi.IsDir() {
-		return "", fmt.Errorf("users file %s: is a directory", path)
+		return nil, fmt.Errorf("spool stdin: %w", err)
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("users file %s: %w", path, err)
+	if _, err := io.Copy(io.MultiWriter(f, h), stdin); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("read stdin: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// absPath makes a source path absolute for the ledger, so --resume works
-// from any directory.
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("spool stdin: %w", err)
 	}
-	return p
+	name := f.Name()
+	return &source{
+		Source: campaign.Source{Name: "stdin", Path: "-", Hash: hex.EncodeToString(h.Sum(nil)),
+			Open: func() (io.ReadCloser, error) { return os.Open(name) }},
+		cleanup: func() { os.Remove(name) },
+	}, nil
 }

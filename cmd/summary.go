@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,31 +8,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
-	"github.com/megasend/megasend/wechat"
 )
 
 // finish prints the batch's summary from the ledger and returns the error
 // that carries the exit code: 0 all sent, 3 done with failures, 4 stopped
 // and resumable (with the command that resumes it), 1 a local failure.
-func (a *app) finish(ctx context.Context, db *store.DB, name string, o campaignOptions, res sender.Result, took time.Duration) error {
-	b, err := db.Batch(ctx, name)
-	if err != nil {
-		return err
-	}
-	c, groups, err := db.Outcomes(ctx, b.ID)
-	if err != nil {
-		return err
-	}
-	if sum := newSummary(b, c, groups, res, took); a.said != nil {
+func (a *app) finish(r campaign.RunResult, o campaignOptions) error {
+	b, c, res := r.Outcome.Batch, r.Outcome.Counts, r.Result
+	if sum := newSummary(b, c, r.Outcome.Failures, res, r.Took); a.said != nil {
 		sum.log(a.said.log)
 	} else {
 		sum.write(a.streams.Out)
 	}
 
 	resume := a.resumeCommand(b.Name, o.sandbox)
-	if res.Stop == sender.StopFatal && needsNewTemplate(res.Err) {
+	if res.Stop == sender.StopFatal && campaign.NeedsNewTemplate(res.Err) {
 		// The batch's own template would be refused again: only a resume
 		// with another one can work.
 		resume = a.resumeCommand(b.Name, o.sandbox, "--"+flgTemplate, "FIXED")
@@ -164,13 +156,6 @@ func (a *app) next(what, command string) {
 	fmt.Fprintf(a.streams.Err, "%s: %s\n", what, command)
 }
 
-// needsNewTemplate reports a batch-fatal error that only another template
-// cures (40037, 43116): its advice says to resume with --template FIXED.
-func needsNewTemplate(err error) bool {
-	_, advice := wechat.Describe(wechat.Errcode(err))
-	return strings.Contains(advice, "--template FIXED")
-}
-
 // writeRetriedLate prints how many recipients were retried late, if any:
 // the campaign summary and the report share the line.
 func writeRetriedLate(w io.Writer, n int64) {
@@ -237,11 +222,4 @@ func (a *app) commandLine(args ...string) string {
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func shellQuote(s string) string { return campaign.ShellQuote(s) }

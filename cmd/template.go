@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
 )
@@ -150,7 +151,7 @@ func (a *app) templateCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return a.runTemplateLint(c.Context, args[0], users, inputOptions{encoding: enc, openids: ids})
+				return a.runTemplateLint(c.Context, args[0], users, campaign.Input{Encoding: enc, OpenIDs: ids})
 			},
 		},
 		{
@@ -325,7 +326,7 @@ func (a *app) printLint(key, file string, ps []template.Problem) {
 	for _, p := range ps {
 		if p.Severity == template.Error {
 			errs++
-			printProblem(a.streams.Err, lintProblem(file, p))
+			printProblem(a.streams.Err, campaign.LintProblem(file, p))
 		} else {
 			warnings++
 		}

@@ -10,7 +10,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/megasend/megasend/recipient"
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/template"
 )
 
@@ -25,7 +25,7 @@ func (n *lintCounts) add(s template.Severity) {
 	}
 }
 
-func (a *app) runTemplateLint(ctx context.Context, ref, users string, in inputOptions) error {
+func (a *app) runTemplateLint(ctx context.Context, ref, users string, in campaign.Input) error {
 	t, err := a.lintTarget(ctx, ref)
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ func (a *app) runTemplateLint(ctx context.Context, ref, users string, in inputOp
 	var n lintCounts
 	for _, p := range t.Lint() {
 		n.add(p.Severity)
-		fmt.Fprintln(a.streams.Out, lintProblem(ref, p))
+		fmt.Fprintln(a.streams.Out, campaign.LintProblem(ref, p))
 	}
 	rows := 0
 	if users != "" {
@@ -85,8 +85,8 @@ func (a *app) lintTarget(ctx context.Context, ref string) (*template.Template, e
 
 // lintUsers renders every recipient of users with t, without sending, and
 // prints each problem as it is found. The checks are the campaign's own
-// (checker), so lint passes exactly the files a campaign accepts.
-func (a *app) lintUsers(t *template.Template, users string, in inputOptions, n *lintCounts) (int, error) {
+// (campaign.Lint), so lint passes exactly the files a campaign accepts.
+func (a *app) lintUsers(t *template.Template, users string, in campaign.Input, n *lintCounts) (int, error) {
 	var r io.Reader = a.streams.In
 	if users != "-" {
 		f, err := os.Open(users)
@@ -96,17 +96,14 @@ func (a *app) lintUsers(t *template.Template, users string, in inputOptions, n *
 		defer f.Close()
 		r = f
 	}
-	c := newChecker(t, displayName(users), 0)
-	c.renderAll = true
-	print := func(q problem) { fmt.Fprintln(a.streams.Out, q) }
-	c.errs.emit, c.warns.emit = print, print
-	rows, err := readRowsFrom(r, displayName(users), in, c, func(recipient.Row) error { return nil })
-	n.errors += c.errs.count
-	n.warnings += c.warns.count
+	print := func(q campaign.Problem) { fmt.Fprintln(a.streams.Out, q) }
+	c, err := campaign.Lint(r, displayName(users), t, in, print)
+	n.errors += c.Errors
+	n.warnings += c.Warnings
 	if err != nil {
-		return int(rows), fmt.Errorf("template lint: %w", err)
+		return int(c.Rows), fmt.Errorf("template lint: %w", err)
 	}
-	return int(rows), nil
+	return int(c.Rows), nil
 }
 
 // displayName is how lint names the users file, as recipient errors do.

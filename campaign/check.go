@@ -1,57 +1,16 @@
-package cmd
+package campaign
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/megasend/megasend/recipient"
-	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
 )
-
-// inputOptions say how to read a recipient file: the flags --encoding and
-// --openid-check, the latter defaulting to the account's openid_check.
-type inputOptions struct {
-	encoding string
-	openids  recipient.OpenIDCheck
-}
-
-// openIDCheckFlag is --openid-check, for campaign and template lint.
-func openIDCheckFlag(dest *string) cli.Flag {
-	return &cli.StringFlag{Name: flgOpenIDCheck, Destination: dest,
-		Usage:       "`MODE` of the openid check: strict (WeChat's 28 characters of A-Z a-z 0-9 _ -) or loose (1 to 64 of them, for an account whose openids differ)",
-		DefaultText: "the account's openid_check, else strict",
-		Action: func(_ *cli.Context, v string) error {
-			_, err := parseOpenIDCheck(v)
-			return err
-		},
-	}
-}
-
-// parseOpenIDCheck reads --openid-check, refusing an unknown value as a
-// usage error.
-func parseOpenIDCheck(v string) (recipient.OpenIDCheck, error) {
-	ids, err := recipient.ParseOpenIDCheck(v)
-	if err != nil {
-		return ids, usageErrorf("--%s: %w", flgOpenIDCheck, err)
-	}
-	return ids, nil
-}
-
-// input is how this campaign reads its users file. An unknown
-// --openid-check was refused when the flag was parsed.
-func (o campaignOptions) input() inputOptions {
-	ids, _ := recipient.ParseOpenIDCheck(o.openidCheck)
-	return inputOptions{encoding: o.encoding, openids: ids}
-}
 
 // checker validates recipient rows against a template in one streaming
 // pass: every problem is collected with its file and line, and the first
@@ -61,8 +20,8 @@ type checker struct {
 	name     string   // how messages name the template: its file, or its key
 	required []string // t.Required(), which copies, asked once
 	file     string
-	errs     problems
-	warns    problems
+	errs     Problems
+	warns    Problems
 	preview  int
 	previews [][]byte
 	// renderAll renders every row, for --dry-run, which promises it; an
@@ -88,13 +47,13 @@ type absentKey struct {
 const absentLinesShown = 10
 
 func newChecker(t *template.Template, file string, preview int) *checker {
-	return &checker{t: t, name: templateName(t), required: t.Required(), file: file,
-		errs: problems{kind: "error"}, warns: problems{kind: "warning"}, preview: preview}
+	return &checker{t: t, name: TemplateName(t), required: t.Required(), file: file,
+		errs: *NewProblems(template.Error), warns: *NewProblems(template.Warning), preview: preview}
 }
 
-// templateName is how messages name a template: the file it was read from
+// TemplateName is how messages name a template: the file it was read from
 // as the user gave it, else its key.
-func templateName(t *template.Template) string {
+func TemplateName(t *template.Template) string {
 	if t.File != "" {
 		return t.File
 	}
@@ -127,11 +86,11 @@ func (c *checker) header(columns []string) {
 			c.noColumn = map[string]bool{}
 		}
 		c.noColumn[name] = true
-		msg := fmt.Sprintf("missing column; template %s needs %s %s", c.name, plural(len(needs), "the column"), strings.Join(needs, ", "))
+		msg := fmt.Sprintf("missing column; template %s needs %s %s", c.name, Plural(len(needs), "the column"), strings.Join(needs, ", "))
 		if i := slices.IndexFunc(columns, func(col string) bool { return strings.EqualFold(col, name) }); i >= 0 {
 			msg += fmt.Sprintf(" (the file has %q: column names are case-sensitive)", columns[i])
 		}
-		c.errs.addAt(c.file, 1, name, msg)
+		c.errs.AddAt(c.file, 1, name, msg)
 	}
 }
 
@@ -139,7 +98,7 @@ func (c *checker) header(columns []string) {
 // no value breaks a rule WeChat enforces. It reports
 // whether the row is good.
 func (c *checker) check(row recipient.Row) bool {
-	before, missing := c.errs.count, false
+	before, missing := c.errs.Count, false
 	for _, name := range c.required {
 		if c.noColumn[name] {
 			missing = true
@@ -152,22 +111,22 @@ func (c *checker) check(row recipient.Row) bool {
 			c.absentKey(name, row.Line)
 			missing = true
 		case v == "":
-			c.errs.addAt(c.file, row.Line, name, fmt.Sprintf("empty value for a variable template %s needs (a template can allow it: ${%s:-default})",
+			c.errs.AddAt(c.file, row.Line, name, fmt.Sprintf("empty value for a variable template %s needs (a template can allow it: ${%s:-default})",
 				c.name, name))
 		}
 	}
-	if missing || c.errs.count > before {
+	if missing || c.errs.Count > before {
 		return false
 	}
 	for _, p := range c.t.LintValues(row.Lookup) {
-		q := problem{severity: p.Severity, file: c.file, line: row.Line, field: p.Path, msg: p.Msg}
+		q := Problem{Severity: p.Severity, File: c.file, Line: row.Line, Field: p.Path, Msg: p.Msg}
 		if p.Severity == template.Error {
-			c.errs.addProblem(q)
+			c.errs.Add(q)
 		} else {
-			c.warns.addProblem(q)
+			c.warns.Add(q)
 		}
 	}
-	if c.errs.count > before {
+	if c.errs.Count > before {
 		return false
 	}
 	// Rendering cannot fail once every required variable is there: the
@@ -176,7 +135,7 @@ func (c *checker) check(row recipient.Row) bool {
 	if c.renderAll || len(c.previews) < c.preview {
 		body, err := c.t.Render(nil, row.Lookup, "")
 		if err != nil {
-			c.errs.addAt(c.file, row.Line, "", err.Error())
+			c.errs.AddAt(c.file, row.Line, "", err.Error())
 			return false
 		}
 		if len(c.previews) < c.preview {
@@ -219,35 +178,23 @@ func (c *checker) finish(rows int64) {
 			}
 			msg = fmt.Sprintf("missing on %d lines (%s), and template %s needs it", a.count, strings.Join(lines, ", "), c.name)
 		}
-		c.errs.addSummary(problem{file: c.file, line: a.lines[0], field: a.name, msg: msg})
+		c.errs.addSummary(Problem{File: c.file, Line: a.lines[0], Field: a.name, Msg: msg})
 	}
 	c.absent = nil
 }
 
-// readRows streams src through the recipient reader and calls row for every
-// good row. Row-level problems are collected in c; a read error that is not
-// the input's fault is returned.
-func readRows(src *source, in inputOptions, c *checker, row func(recipient.Row) error) (int64, error) {
-	f, err := os.Open(src.path)
-	if err != nil {
-		return 0, fmt.Errorf("users file: %w", err)
-	}
-	defer f.Close()
-	return readRowsFrom(f, src.display, in, c, row)
-}
-
 // readRowsFrom is readRows from an open reader, whose file is shown as name.
-func readRowsFrom(r io.Reader, name string, in inputOptions, c *checker, row func(recipient.Row) error) (int64, error) {
+func readRowsFrom(r io.Reader, name string, in Input, c *checker, row func(recipient.Row) error) (int64, error) {
 	rd, err := recipient.NewReader(r, recipient.Options{
-		Name: name, Format: recipient.FormatFromPath(name), Encoding: in.encoding, OpenIDs: in.openids,
+		Name: name, Format: recipient.FormatFromPath(name), Encoding: in.Encoding, OpenIDs: in.OpenIDs,
 	})
 	if err != nil {
 		var le *recipient.LineError
 		if errors.As(err, &le) {
-			c.errs.addErr(err)
+			c.errs.AddErr(err)
 			return 0, nil
 		}
-		return 0, usageError(err)
+		return 0, &Error{Code: Invalid, Msg: err.Error(), Err: err}
 	}
 	c.header(rd.Columns())
 	var n int64
@@ -258,7 +205,7 @@ func readRowsFrom(r io.Reader, name string, in inputOptions, c *checker, row fun
 		}
 		var le *recipient.LineError
 		if errors.As(err, &le) {
-			c.errs.addErr(err)
+			c.errs.AddErr(err)
 			if le.Fatal {
 				break
 			}
@@ -268,55 +215,15 @@ func readRowsFrom(r io.Reader, name string, in inputOptions, c *checker, row fun
 			return n, fmt.Errorf("read %s: %w", name, err)
 		}
 		n++
-		if c.check(r) && c.errs.count == 0 {
+		if c.check(r) && c.errs.Count == 0 {
 			if err := row(r); err != nil {
 				return n, err
 			}
 		}
 	}
 	c.finish(n)
-	if n == 0 && c.errs.count == 0 {
-		c.errs.add("%s: no recipients", name)
+	if n == 0 && c.errs.Count == 0 {
+		c.errs.Addf("%s: no recipients", name)
 	}
 	return n, nil
-}
-
-// importBatch streams the source into batch b. On any input problem the
-// batch is deleted again and a usage error returned: nothing is sent and
-// nothing of the bad input remains.
-func (a *app) importBatch(ctx context.Context, db *store.DB, b store.Batch, t *template.Template, src *source, in inputOptions, preview int) (store.ImportResult, error) {
-	im, err := db.NewImporter(ctx, b)
-	if err != nil {
-		return store.ImportResult{}, err
-	}
-	c := newChecker(t, src.display, preview)
-	var vars []byte
-	_, err = readRows(src, in, c, func(r recipient.Row) error {
-		vars = recipient.AppendVarsJSON(vars[:0], r.Vars)
-		return im.Add(ctx, int64(r.Line), r.OpenID, string(vars))
-	})
-	if !a.quiet {
-		c.warns.print(a.streams.Err)
-	}
-	a.printPreviews(c.previews)
-	if err != nil && ctx.Err() != nil {
-		// Interrupted, not rejected: the batch stays "importing", and the same
-		// command (or --resume) imports it again from the start.
-		im.Abort()
-		fmt.Fprintf(a.streams.Err, "batch %s: interrupted while importing; run the same command again, or: %s\n",
-			b.Name, a.resumeCommand(b.Name, false))
-		return store.ImportResult{}, withCode(exitResumable, nil)
-	}
-	if err != nil || c.errs.count > 0 {
-		im.Abort()
-		if derr := db.DeleteBatch(context.WithoutCancel(ctx), b.ID); derr != nil {
-			return store.ImportResult{}, errors.Join(err, derr)
-		}
-		if err != nil {
-			return store.ImportResult{}, err
-		}
-		c.errs.print(a.streams.Err)
-		return store.ImportResult{}, c.errs.inputError(src.display)
-	}
-	return im.Finish(ctx)
 }
