@@ -19,7 +19,8 @@ func TestArchitecture(t *testing.T) {
 		"wechat/wechattest": {"template"},
 		"sender":            leaves,
 		"campaign":          append([]string{"sender"}, leaves...),
-		"cmd":               append([]string{"campaign", "sender", "wechat/wechattest"}, leaves...),
+		"cmd":               append([]string{"apikey", "campaign", "sender", "wechat/wechattest"}, leaves...),
+		"apikey":            {"store"},
 		"bench":             leaves,
 		".":                 {"cmd"},
 	}

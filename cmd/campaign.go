@@ -218,14 +218,14 @@ func (a *app) pastDeadline(ctx context.Context, o campaignOptions, deadline time
 	if name == "" {
 		return usageErrorf("%s", past)
 	}
-	db, b, err := a.openBatch(ctx, name)
+	l, b, err := a.openBatch(ctx, name)
 	if exitCode(err) == exitUsage {
 		return usageErrorf("%s, and no batch %q to resume", past, name)
 	} else if err != nil {
 		return err
 	}
-	defer db.Close()
-	left, err := campaign.New(db, a.owner(), a.log).Remaining(ctx, b)
+	defer l.db.Close()
+	left, err := l.svc.Remaining(ctx, b)
 	if err != nil {
 		return err
 	}

@@ -240,11 +240,6 @@ func (a *app) writeReportTable(w io.Writer, rep *campaign.Report) error {
 	return nil
 }
 
-// describe is campaign.Describe, for the summary a run ends with.
-func describe(g store.FailureGroup, name string) (meaning, advice string) {
-	return campaign.Describe(g, name)
-}
-
 // templateLine names a batch's template and its template_id.
 func templateLine(b campaign.BatchInfo) string {
 	if b.TemplateID == "" {

@@ -116,16 +116,15 @@ func (a *app) runRetry(ctx context.Context, o retryOptions) error {
 	if err := checkCredentials(cr, o.sandbox); err != nil {
 		return err
 	}
-	db, b, err := a.openBatch(ctx, o.name)
+	l, b, err := a.openBatch(ctx, o.name)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	l := &ledger{db: db, svc: campaign.New(db, a.owner(), a.log)}
+	defer l.db.Close()
 	if !o.sandbox {
 		// Credentials WeChat refuses leave the ledger as it was. The token
 		// lands in the shared cache, where the send picks it up.
-		client, stop, err := a.newWeChat(cr, db, false, 1)
+		client, stop, err := a.newWeChat(cr, l.db, false, 1)
 		if err != nil {
 			return err
 		}

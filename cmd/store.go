@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/store"
 )
 
@@ -106,18 +107,9 @@ func expandHome(path, home string) string {
 	return path
 }
 
-// findBatch reads a batch by name; a missing one is a usage error.
-func findBatch(ctx context.Context, db *store.DB, name string) (store.Batch, error) {
-	b, err := db.Batch(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Batch{}, usageErrorf("no batch %q; see 'megasend batches'", name)
-	}
-	return b, err
-}
-
-// openBatch opens the store and finds the batch called name; the caller
-// closes the store. A missing batch is a usage error.
-func (a *app) openBatch(ctx context.Context, name string) (*store.DB, store.Batch, error) {
+// openBatch opens the store for the lifecycle and finds the batch called
+// name; the caller closes l.db. A missing batch is a usage error.
+func (a *app) openBatch(ctx context.Context, name string) (*ledger, store.Batch, error) {
 	db, err := a.openStoreToRead(ctx)
 	if path, ok := noStore(err); ok {
 		return nil, store.Batch{}, usageErrorf("no batch %q: there is no database at %s", name, path)
@@ -125,10 +117,11 @@ func (a *app) openBatch(ctx context.Context, name string) (*store.DB, store.Batc
 	if err != nil {
 		return nil, store.Batch{}, err
 	}
-	b, err := findBatch(ctx, db, name)
+	l := &ledger{db: db, svc: campaign.New(db, a.owner(), a.log)}
+	b, err := l.svc.Find(ctx, name)
 	if err != nil {
 		db.Close()
-		return nil, store.Batch{}, err
+		return nil, store.Batch{}, a.batchError(err)
 	}
-	return db, b, nil
+	return l, b, nil
 }

@@ -77,7 +77,7 @@ func newSummary(b store.Batch, c store.Counts, groups []store.FailureGroup, res 
 		skipped: c.Skipped, pending: c.Pending, inflight: c.Inflight, retriedLate: c.RetriedLate,
 		runMessages: res.Sent + res.Failed + res.Unknown, took: took}
 	for _, g := range groups {
-		meaning, _ := describe(g, b.Name)
+		meaning, _ := campaign.Describe(g, b.Name)
 		s.failures = append(s.failures, summaryFailure{Errcode: g.Errcode, State: g.State, Count: g.Count, Meaning: meaning})
 	}
 	return s
