@@ -25,14 +25,14 @@ func (a *app) apikeyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "apikey",
 		Usage: "create, list and remove the API keys of 'megasend serve'",
-		UsageText: `megasend apikey add NAME [--account A]
+		UsageText: `megasend apikey add NAME [--account ACCOUNT]
 megasend apikey list [--json]
 megasend apikey rm NAME`,
 		Subcommands: []*cli.Command{
 			{
 				Name:      "add",
 				Usage:     "create a key for an account and print it, this once",
-				ArgsUsage: "NAME [--account A]",
+				ArgsUsage: "NAME [--account ACCOUNT]",
 				Description: "The key acts for the account --account names, or the one other commands use without it\n" +
 					"(default_account, or the configuration's only account). It is printed once, as the last line\n" +
 					"of stdout ('tail -1' takes it); the database keeps only its hash, so a lost key cannot be\n" +
