@@ -340,7 +340,9 @@ func parseInterleaved[T any](c *cli.Context, o *T) ([]string, error) {
 			pos, rest = append(pos, rest[1:]...), nil
 		case len(rest[0]) > 1 && rest[0][0] == '-':
 			if err := late.Parse(rest); err != nil {
-				return nil, usageErrorf("%s: %w", c.Command.Name, err)
+				// The same words as a flag before the arguments gets:
+				// "unknown flag --fromat (did you mean --format?)".
+				return nil, usageError(explainUsage(c, err))
 			}
 			rest = late.Args()
 		default:
