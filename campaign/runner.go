@@ -14,6 +14,10 @@ import (
 // the service to pause its batch.
 var ErrPausedByRequest = errors.New("paused by request")
 
+// ErrCancelled is the cause of a run stopped because its batch was
+// cancelled, and the reason its unsent recipients are skipped.
+var ErrCancelled = errors.New("cancelled")
+
 // Runner sends, in the background, the batches the service was given for
 // one account (Submit, Continue): one batch at a time, through the
 // account's one client, so that everything the account sends shares its
@@ -159,6 +163,9 @@ func (r *Runner) runOne(ctx context.Context, b store.Batch) error {
 		// Paused between the look for due batches and the lock: the
 		// hold, written first, is seen now.
 		if s, _, err := r.svc.db.BatchSchedule(ctx, rb.ID); err != nil || s.Hold != "" {
+			if err == nil && s.Hold == ErrCancelled.Error() {
+				return r.cancelled(ctx, rb.Batch)
+			}
 			return err
 		}
 		var res RunResult
@@ -177,6 +184,9 @@ func (r *Runner) stopped(ctx context.Context, b *Batch, res RunResult, cause err
 	case sender.StopNone:
 		return nil
 	case sender.StopInterrupted:
+		if errors.Is(cause, ErrCancelled) {
+			return r.cancelled(ctx, b.Batch)
+		}
 		if errors.Is(cause, ErrPausedByRequest) {
 			return r.schedule(ctx, b.Batch, store.Schedule{Hold: ErrPausedByRequest.Error()})
 		}
@@ -201,6 +211,8 @@ func (r *Runner) failed(ctx context.Context, b store.Batch, err, cause error) er
 	switch {
 	case store.IsCorrupt(err):
 		return err
+	case errors.Is(cause, ErrCancelled):
+		return r.cancelled(ctx, b)
 	case errors.Is(cause, ErrPausedByRequest):
 		return r.schedule(ctx, b, store.Schedule{Hold: ErrPausedByRequest.Error()})
 	case stopping:
@@ -214,6 +226,18 @@ func (r *Runner) failed(ctx context.Context, b store.Batch, err, cause error) er
 		return r.schedule(ctx, b, store.Schedule{NotBefore: time.Now().Add(r.Retry)})
 	}
 	return r.schedule(ctx, b, store.Schedule{Hold: err.Error()})
+}
+
+// cancelled skips what batch b has left once its run has stopped.
+func (r *Runner) cancelled(ctx context.Context, b store.Batch) error {
+	err := r.svc.skipRest(ctx, b)
+	if store.IsCorrupt(err) {
+		return err
+	}
+	if err != nil {
+		r.svc.log.Error("cannot cancel batch", "batch", b.Name, "err", err)
+	}
+	return nil
 }
 
 func (r *Runner) schedule(ctx context.Context, b store.Batch, s store.Schedule) error {

@@ -198,3 +198,39 @@ func TestRunner_FatalHolds(t *testing.T) {
 		t.Errorf("schedule %+v; want held with the errcode", s)
 	}
 }
+
+// TestCancel: a cancelled batch sends nothing more, whether the runner is
+// sending it or it waits; what was sent stays sent, the rest is skipped,
+// and the batch is done.
+func TestCancel(t *testing.T) {
+	f := newFixture(t)
+	srv := wechattest.NewServer(wechattest.Options{Latency: 5 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	r, _ := f.startRunner(srv)
+	f.submit("running", 200, time.Time{})
+	f.submit("waiting", 10, time.Now().Add(time.Hour))
+	f.await("running", "sending", func(_ store.Batch, c store.Counts) bool { return c.Sent >= 10 })
+	for _, name := range []string{"running", "waiting"} {
+		if err := f.svc.Cancel(context.Background(), name); err != nil {
+			t.Fatalf("Cancel(%s): %v", name, err)
+		}
+	}
+	_, c := f.await("running", "cancelled", func(b store.Batch, _ store.Counts) bool { return isDone(b, store.Counts{}) && r.Running() == "" })
+	if c.Sent+c.Skipped != 200 || c.Sent == 200 || c.Inflight+c.Pending != 0 {
+		t.Errorf("running batch cancelled with %+v", c)
+	}
+	if got := len(srv.Deliveries()); int64(got) != c.Sent {
+		t.Errorf("%d delivered, ledger says %d sent", got, c.Sent)
+	}
+	_, w := f.await("waiting", "cancelled", isDone)
+	if w.Skipped != 10 || w.Sent != 0 {
+		t.Errorf("waiting batch cancelled with %+v", w)
+	}
+	if err := f.svc.Cancel(context.Background(), "waiting"); ErrorCode(err) != Conflict {
+		t.Errorf("Cancel of a done batch: %v; want Conflict", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := len(srv.Deliveries()); int64(got) != c.Sent {
+		t.Errorf("sent after the cancel: %d delivered, %d before", got, c.Sent)
+	}
+}

@@ -68,6 +68,56 @@ func (s *Service) Pause(ctx context.Context, name string) error {
 	return nil
 }
 
+// Cancel stops batch name for good: what is still to be sent is skipped
+// ("cancelled"), what was sent stays sent, and the batch is done once no
+// request of it is in flight. If the service is sending it, the runner
+// stops it and skips the rest once its in-flight sends are recorded.
+// Errors: NotFound, Conflict (done: nothing to cancel), Invalid (still
+// importing), Locked (another process is sending it).
+func (s *Service) Cancel(ctx context.Context, name string) error {
+	b, err := s.Find(ctx, name)
+	if err != nil {
+		return err
+	}
+	switch b.Status {
+	case store.StatusDone:
+		return &Error{Code: Conflict, Field: "batch", Msg: fmt.Sprintf("batch %s is done: nothing to cancel", name)}
+	case store.StatusImporting:
+		return Errorf(Invalid, "batch %s has not finished importing", name)
+	}
+	if err := s.db.SetSchedule(ctx, b.ID, store.Schedule{Hold: ErrCancelled.Error()}); err != nil {
+		return err
+	}
+	if r := s.runner(b.Account); r != nil && r.stopBatch(name, ErrCancelled) {
+		return nil
+	}
+	if err := s.lock(ctx, b); err != nil {
+		return err
+	}
+	defer s.db.Unlock(context.WithoutCancel(ctx), b.ID, s.owner)
+	return s.skipRest(ctx, b)
+}
+
+// skipRest skips what batch b has still to send and settles its status:
+// done, or paused while requests of a dead run may be in flight (the
+// resume rule decides those).
+func (s *Service) skipRest(ctx context.Context, b store.Batch) error {
+	n, err := s.db.SkipPending(ctx, b.ID, ErrCancelled.Error())
+	if err != nil {
+		return err
+	}
+	s.log.Info("batch cancelled", "batch", b.Name, "skipped", n)
+	c, err := s.db.Counts(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	if c.Inflight > 0 {
+		return s.db.SetStatus(ctx, b.ID, store.StatusPaused,
+			fmt.Sprintf("%s; %d in flight from a run that stopped: a resume settles them", ErrCancelled, c.Inflight))
+	}
+	return s.db.SetStatus(ctx, b.ID, store.StatusDone, "")
+}
+
 // Continue hands batch name to the service's runner to send now: a batch
 // paused by request or by a stop a person had to look at, a batch the CLI
 // created. Errors: NotFound, Conflict (done: nothing left to send; retry
