@@ -32,7 +32,7 @@ const (
 // fixture is a server over a fresh ledger, with keys for accounts "a" and
 // "b" and the template "order" stored.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	db     *store.DB
 	svc    *campaign.Service
@@ -49,7 +49,7 @@ type fixtureOptions struct {
 	wx      wechattest.Options
 }
 
-func newFixture(t *testing.T, o fixtureOptions) *fixture {
+func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir()}
 	ctx := context.Background()
@@ -125,7 +125,7 @@ func (f *fixture) do(method, path, key, ctype, body string) *httptest.ResponseRe
 }
 
 // want fails the test unless w has status.
-func want(t *testing.T, w *httptest.ResponseRecorder, status int) {
+func want(t testing.TB, w *httptest.ResponseRecorder, status int) {
 	t.Helper()
 	if w.Code != status {
 		t.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
@@ -133,7 +133,7 @@ func want(t *testing.T, w *httptest.ResponseRecorder, status int) {
 }
 
 // apiError decodes an error answer, failing the test if it is not one.
-func apiError(t *testing.T, w *httptest.ResponseRecorder) errorDoc {
+func apiError(t testing.TB, w *httptest.ResponseRecorder) errorDoc {
 	t.Helper()
 	var b errorBody
 	if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || b.Error.Code == "" {
@@ -146,7 +146,7 @@ func apiError(t *testing.T, w *httptest.ResponseRecorder) errorDoc {
 }
 
 // batch decodes a batch answer.
-func decodeBatch(t *testing.T, w *httptest.ResponseRecorder) batchDoc {
+func decodeBatch(t testing.TB, w *httptest.ResponseRecorder) batchDoc {
 	t.Helper()
 	var d batchDoc
 	if err := json.Unmarshal(w.Body.Bytes(), &d); err != nil || d.Report == nil {
