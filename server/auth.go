@@ -12,14 +12,29 @@ import (
 	"github.com/megasend/megasend/store"
 )
 
-// accountKey finds the authenticated key's account in a request's context.
-type accountKey struct{}
+// requestKey finds a request's *requestInfo in its context.
+type requestKey struct{}
+
+// requestInfo is what the handling of one request learns about it: the
+// account of the key that authenticated it, for the handler and the
+// access log.
+type requestInfo struct {
+	account string
+}
+
+// withInfo returns ctx carrying a fresh requestInfo.
+func withInfo(ctx context.Context) (context.Context, *requestInfo) {
+	ri := &requestInfo{}
+	return context.WithValue(ctx, requestKey{}, ri), ri
+}
 
 // accountOf returns the account of the key that authenticated the request
 // ctx belongs to, or "" if none did.
 func accountOf(ctx context.Context) string {
-	a, _ := ctx.Value(accountKey{}).(string)
-	return a
+	if ri, ok := ctx.Value(requestKey{}).(*requestInfo); ok {
+		return ri.account
+	}
+	return ""
 }
 
 // authenticate lets a request through to h only with an
@@ -45,7 +60,10 @@ func (s *Server) authenticate(h handlerFunc) handlerFunc {
 			return &httpError{Status: http.StatusForbidden, Code: "forbidden", Field: "account",
 				Msg: "API key " + name + " acts for account " + account + ", which this server does not send for (start serve with --account " + account + ")"}
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, account)))
+		if ri, ok := r.Context().Value(requestKey{}).(*requestInfo); ok {
+			ri.account = account
+		}
+		return h(w, r)
 	}
 }
 

@@ -64,6 +64,8 @@ func (s *Server) newMux() *http.ServeMux {
 func (s *Server) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		ctx, ri := withInfo(r.Context())
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		err := h(sw, r)
 		if err != nil && sw.status != 0 {
@@ -74,7 +76,7 @@ func (s *Server) adapt(h handlerFunc) http.Handler {
 			s.Error(sw, r, err)
 		}
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.written, "took", time.Since(start).Round(time.Microsecond), "account", accountOf(r.Context()))
+			"bytes", sw.written, "took", time.Since(start).Round(time.Microsecond), "account", ri.account)
 	})
 }
 
