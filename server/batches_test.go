@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +285,30 @@ func TestPauseResumeRetry(t *testing.T) {
 	f.await("slow", "done again", func(d batchDoc) bool {
 		return d.Batch.Status == store.StatusDone && d.Counts.Failed == 1 && d.FailedRows[0].Attempts == 2
 	})
+}
+
+// A client whose upload stalls is answered 408 once the body has gone
+// without a byte for the idle limit, and nothing is recorded.
+func TestCreateBatch_StalledBody(t *testing.T) {
+	f := newFixture(t, fixtureOptions{bodyIdle: 200 * time.Millisecond})
+	hs := httptest.NewServer(f.srv)
+	t.Cleanup(hs.Close)
+	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/batches?name=slow&template=order HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: text/csv\r\nContent-Length: 100000\r\n\r\nopenid,name\n", f.keyA)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled upload: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("status %d, want 408", resp.StatusCode)
+	}
+	if n := f.batches(t); n != 0 || len(f.spoolLeft()) > 0 {
+		t.Errorf("%d batches, spool %v", n, f.spoolLeft())
+	}
 }

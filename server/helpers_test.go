@@ -45,8 +45,9 @@ type fixture struct {
 
 // fixtureOptions shape a fixture.
 type fixtureOptions struct {
-	maxBody int64
-	wx      wechattest.Options
+	maxBody  int64
+	bodyIdle time.Duration
+	wx       wechattest.Options
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -77,7 +78,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	f.wx = wechattest.NewServer(o.wx)
 	t.Cleanup(f.wx.Close)
 	f.srv, err = New(Config{
-		Service: f.svc, Keys: keys, DB: db, MaxBody: o.maxBody, SpoolDir: f.dir,
+		Service: f.svc, Keys: keys, DB: db, MaxBody: o.maxBody, BodyIdle: o.bodyIdle, SpoolDir: f.dir,
 		Accounts: map[string]Account{
 			"a": {Callback: wechat.CallbackConfig{Token: tokenA}},
 			"b": {},
