@@ -185,8 +185,12 @@ func (c *checker) finish(rows int64) {
 
 // readRowsFrom is readRows from an open reader, whose file is shown as name.
 func readRowsFrom(r io.Reader, name string, in Input, c *checker, row func(recipient.Row) error) (int64, error) {
+	format := in.Format
+	if format == recipient.FormatAuto {
+		format = recipient.FormatFromPath(name)
+	}
 	rd, err := recipient.NewReader(r, recipient.Options{
-		Name: name, Format: recipient.FormatFromPath(name), Encoding: in.Encoding, OpenIDs: in.OpenIDs,
+		Name: name, Format: format, Encoding: in.Encoding, OpenIDs: in.OpenIDs,
 	})
 	if err != nil {
 		var le *recipient.LineError

@@ -182,12 +182,26 @@ func newRow(r store.Recipient) Row {
 // Report is what happened to a batch. Encoded as JSON it is report
 // --format json's document and the service's answer for one batch.
 type Report struct {
-	Batch    BatchInfo `json:"batch"`
-	Counts   Counts    `json:"counts"`
+	Batch  BatchInfo `json:"batch"`
+	Counts Counts    `json:"counts"`
+	// Receipts say what WeChat's delivery receipts made of the sent
+	// messages, beside the counts.
+	Receipts Receipts  `json:"receipts"`
 	Failures []Failure `json:"failures"`
 	// FailedRows are the first FirstFailed failed and unknown rows, in
 	// line order.
 	FailedRows []Row `json:"failed_rows"`
+}
+
+// Receipts are a batch's sent messages by their delivery receipt
+// (TEMPLATESENDJOBFINISH, which WeChat pushes to the account's callback
+// URL). Awaiting counts those with none yet: for an account whose callback
+// URL is not set, every sent message.
+type Receipts struct {
+	Success      int64 `json:"success"`
+	UserBlock    int64 `json:"user_block"`
+	SystemFailed int64 `json:"system_failed"`
+	Awaiting     int64 `json:"awaiting"`
 }
 
 // Resumable reports whether a resume has recipients to send and may take
@@ -244,9 +258,15 @@ func (s *Service) Report(ctx context.Context, name string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	rc, err := s.db.ReceiptCounts(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
 	r := &Report{
-		Batch:  newBatchInfo(b, s.db.Abandoned(b, s.owner), lastActivity(b, audit)),
-		Counts: newCounts(audit.Counts), Failures: []Failure{}, FailedRows: []Row{},
+		Batch:    newBatchInfo(b, s.db.Abandoned(b, s.owner), lastActivity(b, audit)),
+		Counts:   newCounts(audit.Counts),
+		Receipts: Receipts{Success: rc.Success, UserBlock: rc.UserBlock, SystemFailed: rc.SystemFailed, Awaiting: rc.Awaiting},
+		Failures: []Failure{}, FailedRows: []Row{},
 	}
 	for _, g := range groups {
 		meaning, advice := Describe(g, b.Name)

@@ -204,12 +204,13 @@ func TestReport_JSON(t *testing.T) {
 	if err := json.Unmarshal(doc, &top); err != nil {
 		t.Fatal(err)
 	}
-	if len(top) != 4 || !strings.HasPrefix(string(doc), `{"batch":{"name":"b","status":"ready","abandoned":false,"pause_reason":"","template":"notice","template_id":"TID-notice","source":`) {
+	if len(top) != 5 || !strings.HasPrefix(string(doc), `{"batch":{"name":"b","status":"ready","abandoned":false,"pause_reason":"","template":"notice","template_id":"TID-notice","source":`) {
 		t.Errorf("document %s", doc)
 	}
 	for _, want := range []string{
 		`"counts":{"total":2,"sent":1,"failed":1,"unknown":0,"pending":0,"inflight":0,"retried_late":0,"skipped":0}`,
 		`"finished_at":null,"duration_seconds":3}`,
+		`"skipped":0},"receipts":{"success":0,"user_block":0,"system_failed":0,"awaiting":1},"failures":`,
 		`"failed_rows":[{"line":2,"openid":"` + openid(0) + `","state":"failed","attempts":1,"errcode":43004,"errmsg":"require subscribe","msgid":null,"vars":{"name":"a","note":"\u003cb\u003e\u0026"}}]}`,
 	} {
 		if !strings.Contains(string(doc), want) {
@@ -432,4 +433,33 @@ func BenchmarkRows(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/row")
 	})
+}
+
+// A delivery receipt recorded for a sent message's msgid moves it from
+// awaiting to its status in the report; a receipt for a message of another
+// account counts for nothing.
+func TestReport_Receipts(t *testing.T) {
+	f := newLedgerFixture(t)
+	b := f.create("b", "users.csv", "openid,name,note\n"+openid(0)+",a,x\n"+openid(1)+",c,y\n"+openid(2)+",d,z\n")
+	f.send(b, sent(2, sec(2)), sent(3, sec(3)), failed(4, store.StateFailed, 43004, "require subscribe", sec(4)))
+	ctx := t.Context()
+	for _, r := range []struct {
+		account string
+		msgid   int64
+		status  string
+	}{
+		{"default", sent(2, t0).MsgID, store.ReceiptUserBlock},
+		{"other", sent(3, t0).MsgID, store.ReceiptSuccess},
+	} {
+		if _, err := f.db.RecordReceipt(ctx, r.account, r.msgid, r.status, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := f.svc.Report(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Receipts{UserBlock: 1, Awaiting: 1}); r.Receipts != want {
+		t.Errorf("receipts %+v, want %+v", r.Receipts, want)
+	}
 }

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -48,14 +49,32 @@ func (s *Service) Requeue(ctx context.Context, b store.Batch, sel Selection) (in
 	if b.Status == store.StatusImporting {
 		return 0, Errorf(Invalid, "batch %s has not finished importing; finish it first", b.Name)
 	}
+	held, err := s.holds(ctx, b.Name)
+	if err != nil {
+		return 0, err
+	}
 	if err := s.lock(ctx, b); err != nil {
 		return 0, err
 	}
 	n, err := s.db.Requeue(ctx, b.ID, sel.Failed, sel.Codes, sel.Unknown)
-	if err != nil || n == 0 {
+	// A lock this process held before (the service's runner sending b) is
+	// not this call's to release.
+	if (err != nil || n == 0) && !held {
 		if uerr := s.db.Unlock(context.WithoutCancel(ctx), b.ID, s.owner); err == nil {
 			err = uerr
 		}
 	}
 	return n, err
+}
+
+// holds reports whether this process holds the lock of the batch called
+// name already: its runner is sending it. Locks are re-entrant within a
+// process, so a call that takes such a lock again must not release it
+// (see Submit, Retry).
+func (s *Service) holds(ctx context.Context, name string) (bool, error) {
+	b, err := s.db.Batch(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && b.LockOwner == s.owner, err
 }

@@ -234,3 +234,33 @@ func TestCancel(t *testing.T) {
 		t.Errorf("sent after the cancel: %d delivered, %d before", got, c.Sent)
 	}
 }
+
+// The same request again, and a retry, while the runner sends the batch
+// leave the runner's lock where it is: the lock is re-entrant within one
+// process, so a release by the request would free the batch for another
+// process in the middle of its run.
+func TestRunner_RequestsKeepTheRunnersLock(t *testing.T) {
+	f := newFixture(t)
+	srv := wechattest.NewServer(wechattest.Options{Latency: 20 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	f.startRunner(srv)
+	b := f.submit("busy", 200, time.Time{})
+	f.await("busy", "running", func(b store.Batch, c store.Counts) bool { return b.Status == store.StatusRunning && c.Sent > 0 })
+
+	users := writeUsers(t, f.dir, "busy.csv", 200)
+	again, _, err := f.svc.Submit(context.Background(), Spec{Name: "busy", Template: newTemplate(t, "k", sandboxTemplateID()),
+		TemplateRef: "k", Source: f.source(users), Account: "a"}, time.Time{})
+	if err != nil || again.Created {
+		t.Fatalf("the same request again: %v (created %v)", err, again != nil && again.Created)
+	}
+	if got, err := f.svc.Find(context.Background(), b.Name); err != nil || got.Status != store.StatusRunning || got.LockOwner != f.svc.owner {
+		t.Fatalf("after the same request again: status %s, lock %q (err %v); want running, locked by %s", got.Status, got.LockOwner, err, f.svc.owner)
+	}
+	if _, err := f.svc.Retry(context.Background(), b.Name, Selection{Failed: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.svc.Find(context.Background(), b.Name); err != nil || got.Status == store.StatusRunning && got.LockOwner != f.svc.owner {
+		t.Fatalf("after a retry: status %s, lock %q (err %v); want it locked by %s while running", got.Status, got.LockOwner, err, f.svc.owner)
+	}
+	f.await("busy", "done", isDone)
+}

@@ -66,6 +66,10 @@ func HashFile(path string) (string, error) {
 type Input struct {
 	Encoding string                // "" or utf-8, or gbk
 	OpenIDs  recipient.OpenIDCheck // how plausible an openid must look
+	// Format is the file's syntax; FormatAuto (zero) guesses it from the
+	// source's name, then from its first bytes. A source with no file
+	// name (an HTTP body) says what its content type says.
+	Format recipient.Format
 }
 
 // readRows streams src through the recipient reader and calls row for every

@@ -15,6 +15,13 @@ import (
 // short is not kept: its request was never answered. The batch comes back
 // unlocked: the runner takes it.
 func (s *Service) Submit(ctx context.Context, spec Spec, sendAt time.Time) (*Batch, *Imported, error) {
+	// A batch this process holds already is being sent by its runner: the
+	// lock is re-entrant, so Create takes it again, and releasing it here
+	// would free the batch mid-run for another process to take.
+	runnersLock, err := s.holds(ctx, spec.Name)
+	if err != nil {
+		return nil, nil, err
+	}
 	b, imp, err := s.Create(ctx, spec)
 	if ErrorCode(err) == Stopped && b != nil {
 		if _, derr := s.DropUnsent(context.WithoutCancel(ctx), b); derr != nil {
@@ -27,8 +34,10 @@ func (s *Service) Submit(ctx context.Context, spec Spec, sendAt time.Time) (*Bat
 	}
 	// Released before the runner hears of it: the runner locks it as this
 	// same process, and a later release would take the lock from under it.
-	if err := s.Release(ctx, b); err != nil {
-		return nil, imp, err
+	if !runnersLock {
+		if err := s.Release(ctx, b); err != nil {
+			return nil, imp, err
+		}
 	}
 	if b.Created {
 		if err := s.db.SetSchedule(ctx, b.ID, store.Schedule{NotBefore: sendAt}); err != nil {
@@ -148,12 +157,21 @@ func (s *Service) Retry(ctx context.Context, name string, sel Selection) (int64,
 	if err != nil {
 		return 0, err
 	}
+	held, err := s.holds(ctx, name)
+	if err != nil {
+		return 0, err
+	}
 	n, err := s.Requeue(ctx, b, sel)
 	if err != nil || n == 0 {
 		return n, err
 	}
-	if err := s.db.Unlock(context.WithoutCancel(ctx), b.ID, s.owner); err != nil {
-		return n, err
+	// Requeue keeps the lock it took for the resume that follows; here the
+	// runner resumes, so it goes, unless it was the runner's already (see
+	// Submit).
+	if !held {
+		if err := s.db.Unlock(context.WithoutCancel(ctx), b.ID, s.owner); err != nil {
+			return n, err
+		}
 	}
 	return n, s.Continue(ctx, name)
 }

@@ -186,6 +186,7 @@ func (a *app) commands() []*cli.Command {
 		a.configCommand(),
 		a.checkCommand(),
 		a.apikeyCommand(),
+		a.serveCommand(),
 		a.helpCommand(),
 		{
 			Name:  "version",

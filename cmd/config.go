@@ -42,6 +42,10 @@ type Account struct {
 	// OpenIDCheck is "strict" (the default: WeChat's 28 characters) or
 	// "loose", for an account whose openids differ.
 	OpenIDCheck recipient.OpenIDCheck `toml:"openid_check"`
+	// CallbackToken is the token WeChat signs its pushes to the account's
+	// callback URL with (serve); EncodingAESKey, set, is safe mode's key.
+	CallbackToken  string `toml:"callback_token"`
+	EncodingAESKey string `toml:"encoding_aes_key"`
 }
 
 // duration is a time.Duration written in TOML as a string such as "15s".
@@ -128,7 +132,7 @@ func (a *app) findConfig() string {
 func (a *app) warnReadableSecret(path string, c Config) {
 	holds := false
 	for _, acc := range c.Accounts {
-		holds = holds || acc.AppSecret != ""
+		holds = holds || acc.AppSecret != "" || acc.CallbackToken != "" || acc.EncodingAESKey != ""
 	}
 	if holds && readableByOthers(path) {
 		a.log.Warn("config file holds an app secret and is readable by others; run chmod 600", "file", path)
@@ -163,6 +167,10 @@ type credentials struct {
 	Concurrency int
 	Timeout     time.Duration
 	OpenIDCheck recipient.OpenIDCheck
+	// CallbackToken and EncodingAESKey check the pushes WeChat posts to
+	// serve's callback URL: secrets, like AppSecret.
+	CallbackToken  string
+	EncodingAESKey string
 
 	configPath string // the file the account came from, for messages
 	inConfig   bool   // the account is a table in that file
@@ -223,7 +231,7 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 		Name: name, configPath: cfg.path, inConfig: ok, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
 		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,
 		secretEnv: acc.AppSecretEnv, secretFile: acc.AppSecretFile,
-		OpenIDCheck: acc.OpenIDCheck,
+		OpenIDCheck: acc.OpenIDCheck, CallbackToken: acc.CallbackToken, EncodingAESKey: acc.EncodingAESKey,
 	}
 	if acc.AppSecretEnv != "" {
 		cr.AppSecret = a.streams.getenv(acc.AppSecretEnv)
@@ -243,6 +251,12 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 	}
 	if v := a.streams.getenv(envAPIBase); v != "" {
 		cr.APIBase = v
+	}
+	if v := a.streams.getenv(envCallbackToken); v != "" {
+		cr.CallbackToken = v
+	}
+	if v := a.streams.getenv(envEncodingAESKey); v != "" {
+		cr.EncodingAESKey = v
 	}
 	return cr, nil
 }

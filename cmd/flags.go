@@ -46,4 +46,7 @@ const (
 	envDB        = "MEGASEND_DB"
 	envConfig    = "MEGASEND_CONFIG"
 	envAccount   = "MEGASEND_ACCOUNT"
+
+	envCallbackToken  = "MEGASEND_CALLBACK_TOKEN"
+	envEncodingAESKey = "MEGASEND_ENCODING_AES_KEY"
 )

@@ -197,6 +197,12 @@ func (a *app) writeReportTable(w io.Writer, rep *campaign.Report) error {
 	fmt.Fprintf(w, "  pending  %8d\n", c.Pending+c.Inflight)
 	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", c.Skipped)
 	writeRetriedLate(w, c.RetriedLate)
+	if r := rep.Receipts; r.Success+r.UserBlock+r.SystemFailed > 0 {
+		// Only once a receipt came: an account without a callback URL
+		// never gets one, and "awaiting" would wait forever.
+		fmt.Fprintf(w, "  receipts: %d delivered, %d user block, %d system failed, %d awaiting\n",
+			r.Success, r.UserBlock, r.SystemFailed, r.Awaiting)
+	}
 
 	if len(rep.Failures) > 0 {
 		fmt.Fprintln(w, "\nfailures by errcode:")
