@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 
 	"github.com/megasend/megasend/cmd"
+	"github.com/megasend/megasend/server"
 )
 
 func main() { os.Exit(run()) }
@@ -29,5 +31,14 @@ func run() int {
 	// stops gracefully, the second at once.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	return cmd.Main(context.Background(), os.Args, cmd.OSStreams(), sigs)
+	return cmd.Main(context.Background(), os.Args, cmd.OSStreams(), sigs, httpFace)
+}
+
+// httpFace is megasend serve's handler: the server package over what cmd
+// wired. Here, so that neither face imports the other.
+func httpFace(c cmd.ServeConfig) (http.Handler, error) {
+	return server.New(server.Config{
+		Service: c.Service, Keys: c.Keys, DB: c.DB, MaxBody: c.MaxBody, Log: c.Log, SpoolDir: c.SpoolDir,
+		Accounts: map[string]server.Account{c.Account: {Callback: c.Callback, OpenIDs: c.OpenIDs}},
+	})
 }

@@ -29,6 +29,8 @@ var errInterrupted = errors.New("interrupted")
 type app struct {
 	streams Streams
 	log     *slog.Logger
+	// httpFace builds megasend serve's handler (Main's face).
+	httpFace HTTPFace
 
 	// With --log-format json, streams.Err turns each line into a log record
 	// (logLines), said is the logger it uses, and rawErr is stderr itself,
@@ -61,7 +63,9 @@ type app struct {
 // Main runs megasend with args (args[0] is the program name) and returns the
 // process exit code. The first value on sigs stops gracefully (in-flight
 // sends finish, the batch is checkpointed, exit 4); a second stops at once.
-func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) int {
+// face, if given, is what megasend serve answers HTTP with (main.go gives
+// the server package's); without it serve refuses to start.
+func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal, face ...HTTPFace) int {
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	killCtx, kill := context.WithCancel(ctx)
@@ -94,6 +98,9 @@ func Main(ctx context.Context, args []string, s Streams, sigs <-chan os.Signal) 
 		}
 	}
 	a := &app{streams: s, kill: killCtx, rawErr: s.Err}
+	if len(face) > 0 {
+		a.httpFace = face[0]
+	}
 	a.log = slog.New(slog.NewTextHandler(s.Err, nil))
 	app := a.cli()
 	args, err := normalizeArgs(app, args)

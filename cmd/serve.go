@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -15,10 +16,30 @@ import (
 
 	"github.com/megasend/megasend/apikey"
 	"github.com/megasend/megasend/campaign"
-	"github.com/megasend/megasend/server"
+	"github.com/megasend/megasend/recipient"
+	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/wechat"
 	"github.com/megasend/megasend/wechat/wechattest"
 )
+
+// HTTPFace builds the handler megasend serve listens with from what cmd
+// has wired. main hands in the server package's: one face (cmd) does not
+// import the other (server); both stand on campaign.
+type HTTPFace func(ServeConfig) (http.Handler, error)
+
+// ServeConfig is what cmd wires for the HTTP face: the ledger and the
+// lifecycle over it, the API keys, and the one account served.
+type ServeConfig struct {
+	Service  *campaign.Service
+	Keys     *apikey.Keys
+	DB       *store.DB
+	MaxBody  int64 // bytes of one request body
+	SpoolDir string
+	Log      *slog.Logger
+	Account  string
+	Callback wechat.CallbackConfig
+	OpenIDs  recipient.OpenIDCheck
+}
 
 // Flags of megasend serve.
 const (
@@ -29,7 +50,7 @@ const (
 // Timeouts of serve's HTTP server: a client gets this long to send its
 // request's headers, and an idle keep-alive connection is closed after
 // serveIdleTimeout. A request body is bounded by --max-body and may not
-// stall longer than server.DefaultBodyIdle.
+// stall longer than the HTTP face allows (server.DefaultBodyIdle).
 const (
 	serveReadHeaderTimeout = 10 * time.Second
 	serveIdleTimeout       = 2 * time.Minute
@@ -124,10 +145,12 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	runner := svc.NewRunner(cr.Name, campaign.RunOptions{
 		Client: client, Concurrency: concurrency, Rate: cr.Rate, DedupWindow: o.dedupWindow, Abort: a.kill,
 	})
-	api, err := server.New(server.Config{
+	if a.httpFace == nil {
+		return errors.New("serve: this binary was built without the HTTP face (see main.go)")
+	}
+	api, err := a.httpFace(ServeConfig{
 		Service: svc, Keys: apikey.NewKeys(db), DB: db, MaxBody: maxBody, Log: a.log,
-		SpoolDir: filepath.Dir(db.Path()),
-		Accounts: map[string]server.Account{cr.Name: {Callback: callback, OpenIDs: cr.OpenIDCheck}},
+		SpoolDir: filepath.Dir(db.Path()), Account: cr.Name, Callback: callback, OpenIDs: cr.OpenIDCheck,
 	})
 	if err != nil {
 		return usageErrorf("account %s: %w", cr.Name, err)
