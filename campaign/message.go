@@ -131,8 +131,13 @@ func (s *Service) Trace(ctx context.Context, account string, id int64) (Message,
 	if err != nil {
 		return Message{}, err
 	}
+	accepted := MessageEvent{At: sm.CreatedAt.UTC(), State: store.StatePending, Detail: "accepted"}
+	if sm.SendAt.After(sm.CreatedAt) {
+		accepted.State, accepted.Detail = store.StateScheduled, "accepted; held until "+sm.SendAt.UTC().Format(time.RFC3339)
+	}
+	m.Events = append(m.Events, accepted)
 	for _, e := range evs {
-		m.Events = append(m.Events, MessageEvent{At: e.At, State: e.State, Attempt: e.Attempt, Errcode: e.Errcode, Detail: e.Detail})
+		m.Events = append(m.Events, MessageEvent{At: e.At.UTC(), State: e.State, Attempt: e.Attempt, Errcode: e.Errcode, Detail: e.Detail})
 	}
 	if sm.MsgID != 0 {
 		rc, err := s.db.Receipt(ctx, account, sm.MsgID)
@@ -147,14 +152,14 @@ func (s *Service) Trace(ctx context.Context, account string, id int64) (Message,
 }
 
 // messageTemplate returns the stored template key, checked as a batch's
-// is. Its parse and lint are kept by the body's hash: a service accepting
-// many messages of one template reads the row each time (the CLI may have
-// changed it) but parses it once.
+// is. A service accepting many messages of one template reads its row at
+// most once a second (templateRowTrust) and parses and lints each body
+// once.
 func (s *Service) messageTemplate(ctx context.Context, key string) (*template.Template, error) {
 	if key == "" {
 		return nil, &Error{Code: Invalid, Field: "template", Msg: "a message needs a template: the key of a stored template"}
 	}
-	st, err := s.db.Template(ctx, key)
+	st, err := s.templates.row(key, func() (store.Template, error) { return s.db.Template(ctx, key) })
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Code: Invalid, Field: "template", Msg: fmt.Sprintf("no template %q; store it first with 'megasend template add'", key), Err: err}
 	}

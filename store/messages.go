@@ -99,52 +99,53 @@ func (d *DB) AcceptMessages(ctx context.Context, msgs []NewMessage) ([]Accepted,
 		return nil, fmt.Errorf("accept messages: %w", err)
 	}
 	defer tx.Rollback()
-	stmts, err := prepareAll(ctx, tx,
+	stmts, err := d.txStmts(ctx, tx,
 		`INSERT INTO message_templates (hash, tmpl_key, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		`SELECT `+messageColumns+` FROM messages WHERE account = ? AND idem_key = ?`,
 		`INSERT INTO messages (account, idem_key, request_hash, template_key, template_hash, openid, vars,
-			client_msg_id, state, send_at, not_before, created_at) VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		`INSERT INTO message_events (message_id, seq, at, state, detail) VALUES (?, 1, ?, ?, ?)`)
+			client_msg_id, state, send_at, not_before, created_at) VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return nil, fmt.Errorf("accept messages: %w", err)
 	}
 	defer closeAll(stmts)
-	putTemplate, byKey, insert, event := stmts[0], stmts[1], stmts[2], stmts[3]
+	putTemplate, byKey, insert := stmts[0], stmts[1], stmts[2]
 	now := d.Now()
 	out := make([]Accepted, len(msgs))
+	kept := map[string]bool{} // templates stored by this transaction
 	for i, n := range msgs {
-		if n.IdemKey != "" {
-			m, err := scanMessage(byKey.QueryRowContext(ctx, n.Account, n.IdemKey))
-			switch {
-			case err == nil:
-				out[i] = Accepted{Message: m, Replayed: m.RequestHash == n.RequestHash, Conflict: m.RequestHash != n.RequestHash}
-				continue
-			case !errors.Is(err, sql.ErrNoRows):
+		if !kept[n.TemplateHash] {
+			if _, err := putTemplate.ExecContext(ctx, n.TemplateHash, n.TemplateKey, n.TemplateBody); err != nil {
 				return nil, fmt.Errorf("accept messages: %w", err)
 			}
-		}
-		if _, err := putTemplate.ExecContext(ctx, n.TemplateHash, n.TemplateKey, n.TemplateBody); err != nil {
-			return nil, fmt.Errorf("accept messages: %w", err)
+			kept[n.TemplateHash] = true
 		}
 		m := Message{Account: n.Account, IdemKey: n.IdemKey, RequestHash: n.RequestHash, TemplateKey: n.TemplateKey,
 			TemplateHash: n.TemplateHash, OpenID: n.OpenID, Vars: n.Vars, ClientMsgID: n.ClientMsgID,
 			State: StatePending, CreatedAt: time.UnixMilli(now.UnixMilli())}
-		detail := "accepted"
 		if n.SendAt.After(now) {
 			m.State, m.SendAt, m.NotBefore = StateScheduled, time.UnixMilli(n.SendAt.UnixMilli()), time.UnixMilli(n.SendAt.UnixMilli())
-			detail = "accepted; held until " + m.SendAt.UTC().Format(time.RFC3339)
 		} else if !n.SendAt.IsZero() {
 			m.SendAt = time.UnixMilli(n.SendAt.UnixMilli()) // in the past: now
 		}
+		// The insert does nothing only for a known idempotency key: then
+		// the message is the one stored with it.
 		res, err := insert.ExecContext(ctx, m.Account, m.IdemKey, m.RequestHash, m.TemplateKey, m.TemplateHash, m.OpenID,
 			m.Vars, m.ClientMsgID, m.State, unixMS(m.SendAt), unixMS(m.NotBefore), now.UnixMilli())
 		if err != nil {
 			return nil, fmt.Errorf("accept messages: %w", err)
 		}
-		if m.ID, err = res.LastInsertId(); err != nil {
+		if added, err := res.RowsAffected(); err != nil {
 			return nil, fmt.Errorf("accept messages: %w", err)
+		} else if added == 0 {
+			known, err := scanMessage(byKey.QueryRowContext(ctx, n.Account, n.IdemKey))
+			if err != nil {
+				return nil, fmt.Errorf("accept messages: idempotency key %q: %w", n.IdemKey, err)
+			}
+			out[i] = Accepted{Message: known, Replayed: known.RequestHash == n.RequestHash, Conflict: known.RequestHash != n.RequestHash}
+			continue
 		}
-		if _, err := event.ExecContext(ctx, m.ID, now.UnixMilli(), m.State, detail); err != nil {
+		if m.ID, err = res.LastInsertId(); err != nil {
 			return nil, fmt.Errorf("accept messages: %w", err)
 		}
 		out[i] = Accepted{Message: m}
@@ -279,7 +280,10 @@ type MessageEvent struct {
 	Detail  string
 }
 
-// MessageEvents returns message id's trace, oldest first.
+// MessageEvents returns what happened to message id after it was accepted,
+// oldest first. Its acceptance is not among them: the message's own row
+// says when (CreatedAt) and how (State scheduled or pending, SendAt), and
+// writing it twice would cost every accept a second insert.
 func (d *DB) MessageEvents(ctx context.Context, id int64) ([]MessageEvent, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT at, state, attempt, COALESCE(errcode, 0), detail
 		FROM message_events WHERE message_id = ? ORDER BY seq`, id)
@@ -342,15 +346,16 @@ func unixMS(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-func prepareAll(ctx context.Context, tx *sql.Tx, queries ...string) ([]*sql.Stmt, error) {
+// txStmts returns queries, prepared once for the database, for use in tx.
+func (d *DB) txStmts(ctx context.Context, tx *sql.Tx, queries ...string) ([]*sql.Stmt, error) {
 	stmts := make([]*sql.Stmt, 0, len(queries))
 	for _, q := range queries {
-		st, err := tx.PrepareContext(ctx, q)
+		st, err := d.prepared(ctx, q)
 		if err != nil {
 			closeAll(stmts)
 			return nil, err
 		}
-		stmts = append(stmts, st)
+		stmts = append(stmts, tx.StmtContext(ctx, st))
 	}
 	return stmts, nil
 }
