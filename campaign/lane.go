@@ -137,6 +137,20 @@ func (r *Runner) sleepMessages(ctx context.Context, d time.Duration) {
 func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 	db := r.svc.db
 	rec := context.WithoutCancel(ctx) // outcomes are recorded whatever stops
+	// m was read before an earlier attempt at it may have ended: read it
+	// again, and leave it if it is done or not due.
+	m, err := db.Message(rec, m.Account, m.ID)
+	if err != nil {
+		return err
+	}
+	switch m.State {
+	case store.StateScheduled, store.StatePending, store.StateInflight:
+	default:
+		return nil
+	}
+	if m.NotBefore.After(time.Now()) {
+		return nil
+	}
 	window := r.opts.DedupWindow
 	if window <= 0 {
 		window = 10 * time.Minute
@@ -163,13 +177,17 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 			Errmsg: "render: " + err.Error(), Detail: "the message could not be rendered"})
 	}
 	now := time.Now()
-	if err := db.BeginMessage(rec, m.ID, now); err != nil {
+	began, err := db.BeginMessage(rec, m.ID, m.Attempts, now)
+	if err != nil {
 		if !store.IsCorrupt(err) {
 			r.svc.log.Error("cannot record a message inflight; not sent", "message", m.ID, "err", err)
 			err = db.FinishMessage(rec, store.MessageOutcome{ID: m.ID, State: m.State, At: time.Now(),
 				NotBefore: time.Now().Add(r.Retry), Detail: "not sent: the ledger could not record the attempt"})
 		}
 		return err
+	}
+	if !began {
+		return nil // another process (a second serve over the file) took it
 	}
 	msgid, err := r.opts.Client.SendTemplateBody(r.requestContext(ctx), body)
 	o := r.judgeMessage(m, msgid, err)

@@ -66,10 +66,10 @@ func TestLane_Restart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.BeginMessage(context.Background(), recent.ID, time.Now().Add(-time.Second)); err != nil {
+	if _, err := f.db.BeginMessage(context.Background(), recent.ID, 0, time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.BeginMessage(context.Background(), old.ID, time.Now().Add(-20*time.Minute)); err != nil {
+	if _, err := f.db.BeginMessage(context.Background(), old.ID, 0, time.Now().Add(-20*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	c := f.client(srv)
@@ -148,24 +148,38 @@ func TestLane_Classes(t *testing.T) {
 }
 
 // TestLane_Quota: 45009 holds the message, and the whole account, until
-// the quota's reset; the message stays pending, not failed.
+// the quota is back; the message stays pending, not failed. The runner
+// asks WeChat's quota/get meanwhile: a quota cleared before its reset
+// (clear_quota) resumes the messages and the batches at once.
 func TestLane_Quota(t *testing.T) {
 	f := newFixture(t)
 	srv := wechattest.NewServer(wechattest.Options{Quota: 1})
 	t.Cleanup(srv.Close)
-	r, _ := f.startRunner(srv)
-	first := f.accept(1, "")
+	r := f.svc.NewRunner("a", RunOptions{Client: f.client(srv), Concurrency: 2})
+	r.Retry, r.QuotaProbe = 50*time.Millisecond, 20*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	first := f.accept(101, "")
 	f.awaitMessage(first.ID, "sent", stateIs(store.StateSent))
-	m := f.accept(2, "")
+	m := f.accept(102, "")
 	m = f.awaitMessage(m.ID, "held", func(m Message) bool { return strings.Contains(lastDetail(m), "quota") })
 	if m.State != store.StatePending || r.QuotaUntil().IsZero() {
 		t.Fatalf("state %s, quota until %v", m.State, r.QuotaUntil())
 	}
-	// The account's batches wait for the reset too.
+	// The account's batches wait too.
 	f.submit("b", 3, time.Time{})
 	time.Sleep(100 * time.Millisecond)
 	if n := len(srv.Deliveries()); n != 1 {
 		t.Errorf("%d delivered with the quota spent, want 1", n)
+	}
+	srv.SetQuota(100)
+	f.awaitMessage(m.ID, "sent once the quota is back", stateIs(store.StateSent))
+	f.await("b", "done once the quota is back", isDone)
+	if n := delivered(t, srv); n != 5 {
+		t.Errorf("%d delivered, want 5", n)
 	}
 }
 

@@ -34,6 +34,9 @@ type Runner struct {
 	// Retry is how long to wait before trying a batch again after WeChat
 	// was out of reach, or another process held it.
 	Retry time.Duration
+	// QuotaProbe is how often, while the daily quota is spent, WeChat is
+	// asked whether it is back before its reset (clear_quota).
+	QuotaProbe time.Duration
 
 	wake    chan struct{} // a batch was submitted or continued
 	msgWake chan struct{} // a single message was accepted, or one finished
@@ -57,7 +60,7 @@ func (s *Service) NewRunner(account string, o RunOptions) *Runner {
 		limit = rate.Limit(o.Rate)
 	}
 	o.Limiter = rate.NewLimiter(limit, 1)
-	r := &Runner{svc: s, account: account, opts: o, Retry: 30 * time.Second,
+	r := &Runner{svc: s, account: account, opts: o, Retry: 30 * time.Second, QuotaProbe: 5 * time.Minute,
 		wake: make(chan struct{}, 1), msgWake: make(chan struct{}, 1), lim: o.Limiter}
 	s.mu.Lock()
 	s.runners[account] = r
@@ -133,8 +136,9 @@ func (r *Runner) Pace() float64 {
 func (r *Runner) runBatches(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if until := r.QuotaUntil(); !until.IsZero() {
-			r.svc.log.Info("daily quota spent; sending resumes at its reset", "account", r.account, "until", until)
-			r.sleep(ctx, time.Until(until))
+			if err := r.awaitQuota(ctx, until); err != nil {
+				return err
+			}
 			continue
 		}
 		due, next, err := r.svc.db.DueBatches(ctx, r.account, time.Now())

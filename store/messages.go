@@ -215,17 +215,26 @@ func (d *DB) DueMessages(ctx context.Context, account string, now time.Time, lim
 
 // BeginMessage records, durably, that an attempt to send message id begins
 // at: it is inflight before its request leaves, so that after a crash the
-// next process knows a request may have been delivered.
-func (d *DB) BeginMessage(ctx context.Context, id int64, at time.Time) error {
-	return d.messageTx(ctx, "begin message", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET state = ?, attempts = attempts + 1,
-			first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ? WHERE id = ?`,
-			StateInflight, at.UnixMilli(), at.UnixMilli(), id)
+// next process knows a request may have been delivered. attempts is how
+// many the caller saw made: if another attempt began since, or the message
+// ended, nothing is recorded and ok is false — the caller must not send.
+func (d *DB) BeginMessage(ctx context.Context, id int64, attempts int, at time.Time) (ok bool, err error) {
+	err = d.messageTx(ctx, "begin message", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET state = ?, attempts = attempts + 1,
+			first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?
+			WHERE id = ? AND attempts = ? AND state IN ('scheduled', 'pending', 'inflight')`,
+			StateInflight, at.UnixMilli(), at.UnixMilli(), id, attempts)
 		if err != nil {
 			return err
 		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		ok = true
 		return addEvent(ctx, tx, id, at, StateInflight, 0, "")
 	})
+	return ok, err
 }
 
 // MessageOutcome is what happened to an attempt, or what is decided for
