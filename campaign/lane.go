@@ -229,6 +229,7 @@ func (r *Runner) judgeMessage(m store.Message, msgid int64, err error) store.Mes
 		r.mu.Lock()
 		r.quotaUntil = until
 		r.mu.Unlock()
+		r.Wake() // the batches' loop asks WeChat whether the quota is back
 		r.svc.log.Warn("daily quota spent; single messages wait for its reset", "account", r.account, "until", until)
 		o.State, o.NotBefore, o.Detail = store.StatePending, until, "the account's daily quota is spent; held until its reset"
 	case wechat.ClassRate:
