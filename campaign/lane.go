@@ -21,9 +21,6 @@ import (
 // that may hide a delivery is resent with the same client_msg_id only inside
 // WeChat's dedup window, by this process or, after a crash, the next one.
 
-// laneWorkers is how many single messages are in flight at once.
-const laneWorkers = 8
-
 // maxMessageAttempts bounds the attempts a message gets while WeChat
 // answers -1 (system busy): then it fails with that errcode.
 const maxMessageAttempts = 8
@@ -49,7 +46,10 @@ func (r *Runner) runMessages(ctx context.Context) error {
 		corrupt error
 		wg      sync.WaitGroup
 	)
-	for range laneWorkers {
+	// As many messages in flight as the batch has recipients: a service
+	// that is sent only single messages sends them as fast as a batch.
+	workers := max(r.opts.Concurrency, 1)
+	for range workers {
 		wg.Go(func() {
 			for m := range work {
 				err := r.sendMessage(ctx, m)
@@ -79,7 +79,7 @@ func (r *Runner) runMessages(ctx context.Context) error {
 			r.sleepMessages(ctx, time.Until(until))
 			continue
 		}
-		due, next, err := r.svc.db.DueMessages(ctx, r.account, time.Now(), laneWorkers+inFlight)
+		due, next, err := r.svc.db.DueMessages(ctx, r.account, time.Now(), workers+inFlight)
 		if store.IsCorrupt(err) {
 			return err
 		}
