@@ -2,9 +2,12 @@ package apikey
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
+	"time"
 
 	"github.com/megasend/megasend/store"
 )
@@ -47,10 +50,28 @@ func (e *WrongKeyError) Is(target error) bool { return target == ErrWrongKey }
 // Keys are the API keys kept in a database.
 type Keys struct {
 	db *store.DB
+	// trust is how long a key found in the database is taken for good
+	// without asking it again: a service authenticates every request, and
+	// the lookup cost a fifth of accepting a message. So a key removed by
+	// another process ('megasend apikey rm' beside a running serve) stops
+	// working within trust; one removed through these Keys, at once.
+	trust time.Duration
+
+	mu    sync.Mutex
+	known map[[sha256.Size]byte]knownKey // by the key's hash
 }
 
+// knownKey is a key found in the database, and when.
+type knownKey struct {
+	account, name string
+	at            time.Time
+}
+
+// trustFor is Keys.trust unless a test changes it.
+const trustFor = time.Second
+
 // NewKeys returns the keys kept in db.
-func NewKeys(db *store.DB) *Keys { return &Keys{db: db} }
+func NewKeys(db *store.DB) *Keys { return &Keys{db: db, trust: trustFor} }
 
 // Add makes a new key called name for account and returns it. Only its
 // hash is stored: the key returned is the only copy. It returns an error
@@ -81,6 +102,9 @@ func (k *Keys) List(ctx context.Context) ([]store.APIKey, error) {
 // from then on. It returns an error wrapping store.ErrNotFound if there is
 // no key of that name.
 func (k *Keys) Remove(ctx context.Context, name string) error {
+	k.mu.Lock()
+	clear(k.known)
+	k.mu.Unlock()
 	return k.db.RemoveAPIKey(ctx, name)
 }
 
@@ -99,12 +123,27 @@ func (k *Keys) Authenticate(ctx context.Context, key string) (account, name stri
 	if err := Check(key); err != nil {
 		return "", "", &WrongKeyError{Reason: err.Error()}
 	}
-	ak, err := k.db.APIKeyByHash(ctx, Hash(key))
+	hash := Hash(key)
+	id := [sha256.Size]byte(hash)
+	now := time.Now()
+	k.mu.Lock()
+	kk, ok := k.known[id]
+	k.mu.Unlock()
+	if ok && now.Sub(kk.at) < k.trust {
+		return kk.account, kk.name, nil
+	}
+	ak, err := k.db.APIKeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", "", &WrongKeyError{Reason: "no such key (never added, or removed)"}
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("authenticate: %w", err)
 	}
+	k.mu.Lock()
+	if k.known == nil {
+		k.known = map[[sha256.Size]byte]knownKey{}
+	}
+	k.known[id] = knownKey{account: ak.Account, name: ak.Name, at: now}
+	k.mu.Unlock()
 	return ak.Account, ak.Name, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/megasend/megasend/store"
 )
@@ -202,4 +203,44 @@ func TestKeys_Remove(t *testing.T) {
 			t.Errorf("Remove(missing) = %v, want store.ErrNotFound", err)
 		}
 	})
+}
+
+// TestKeys_RemovedElsewhere: a key found once is trusted for a while
+// without a lookup; removed through the same Keys it stops at once, removed
+// by another process (other Keys over the same file) once the trust ends.
+func TestKeys_RemovedElsewhere(t *testing.T) {
+	ctx := context.Background()
+	keys, db := mustKeys(t)
+	keys.trust = time.Hour
+	a, err := keys.Add(ctx, "a", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := keys.Add(ctx, "b", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{a, b} {
+		if _, _, err := keys.Authenticate(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := NewKeys(db) // the CLI's 'apikey rm', beside a running serve
+	if err := other.Remove(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := keys.Authenticate(ctx, a); err != nil {
+		t.Fatalf("a key removed elsewhere refused before its trust ended: %v", err)
+	}
+	keys.trust = 0
+	if _, _, err := keys.Authenticate(ctx, a); !errors.As(err, new(*WrongKeyError)) {
+		t.Fatalf("a key removed elsewhere still works once its trust ended: %v", err)
+	}
+	keys.trust = time.Hour
+	if err := keys.Remove(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := keys.Authenticate(ctx, b); !errors.As(err, new(*WrongKeyError)) {
+		t.Fatalf("a key removed here still works: %v", err)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
@@ -25,7 +27,10 @@ type RunOptions struct {
 	// RetryUnknown also resends the recipients whose outcome is unknown.
 	RetryUnknown bool
 	// Abort, when cancelled, ends in-flight requests at once.
-	Abort   context.Context
+	Abort context.Context
+	// Limiter, if set, is the account's limiter, shared with its other
+	// senders (sender.Config.Limiter).
+	Limiter *rate.Limiter
 	OnEvent func(sender.Event)
 	// Confirm, if set, is asked once everything is ready, with how many
 	// recipients are about to be sent; false ends the run with ErrDeclined
@@ -114,7 +119,7 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 	ledger := s.db.OpenLedger(ctx, b.ID, s.owner)
 	eng := sender.New(sender.Config{
 		BatchID: b.ID, Concurrency: o.Concurrency, Rate: o.Rate, DedupWindow: o.DedupWindow,
-		MaxErrors: o.MaxErrors, Abort: o.Abort, Log: s.log, OnEvent: o.OnEvent,
+		MaxErrors: o.MaxErrors, Abort: o.Abort, Log: s.log, OnEvent: o.OnEvent, Limiter: o.Limiter,
 	}, o.Client, s.db, ledger, sender.TemplateRenderer{T: b.Template})
 	s.log.Info("sending", "batch", b.Name, "recipients", remaining, "concurrency", o.Concurrency, "rate", rateText(o.Rate))
 	start := time.Now()

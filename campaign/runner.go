@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 )
@@ -32,8 +34,16 @@ type Runner struct {
 	// Retry is how long to wait before trying a batch again after WeChat
 	// was out of reach, or another process held it.
 	Retry time.Duration
+	// QuotaProbe is how often, while the daily quota is spent, WeChat is
+	// asked whether it is back before its reset (clear_quota).
+	QuotaProbe time.Duration
 
-	wake chan struct{}
+	wake    chan struct{} // a batch was submitted or continued
+	msgWake chan struct{} // a single message was accepted, or one finished
+	// lim paces everything the account sends: the batch's engine moves it,
+	// the single messages wait on it too.
+	lim       *rate.Limiter
+	templates templateCache // the single messages' templates
 
 	mu         sync.Mutex
 	current    string                  // the batch running, or ""
@@ -45,7 +55,13 @@ type Runner struct {
 // Client is the account's). Its Run starts it.
 func (s *Service) NewRunner(account string, o RunOptions) *Runner {
 	o.Confirm, o.Started = nil, nil // nobody to ask, nothing to draw
-	r := &Runner{svc: s, account: account, opts: o, Retry: 30 * time.Second, wake: make(chan struct{}, 1)}
+	limit := rate.Inf
+	if o.Rate > 0 {
+		limit = rate.Limit(o.Rate)
+	}
+	o.Limiter = rate.NewLimiter(limit, 1)
+	r := &Runner{svc: s, account: account, opts: o, Retry: 30 * time.Second, QuotaProbe: 5 * time.Minute,
+		wake: make(chan struct{}, 1), msgWake: make(chan struct{}, 1), lim: o.Limiter}
 	s.mu.Lock()
 	s.runners[account] = r
 	s.mu.Unlock()
@@ -91,15 +107,38 @@ func (r *Runner) stopBatch(name string, cause error) bool {
 	return true
 }
 
-// Run sends due batches until ctx is done; then the batch running stops as
-// a signal stops the CLI (in-flight sends finish and are recorded), stays
-// the service's, and is taken up again by the next Run. It returns when
-// the last outcome is recorded, with an error only for a damaged ledger.
+// Run sends due batches, and beside them the due single messages, until
+// ctx is done; then the batch running stops as a signal stops the CLI
+// (in-flight sends finish and are recorded), stays the service's, and is
+// taken up again by the next Run, as are the messages not sent yet. It
+// returns when the last outcome is recorded, with an error only for a
+// damaged ledger.
 func (r *Runner) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	lane := make(chan error, 1)
+	go func() { lane <- r.runMessages(ctx) }()
+	err := r.runBatches(ctx)
+	stop() // a damaged ledger stops both
+	return errors.Join(err, <-lane)
+}
+
+// Pace returns the messages per second the account may send now, as the
+// batch's engine paces it; 0 when unlimited.
+func (r *Runner) Pace() float64 {
+	if l := r.lim.Limit(); l != rate.Inf {
+		return float64(l)
+	}
+	return 0
+}
+
+// runBatches sends due batches, one at a time, until ctx is done.
+func (r *Runner) runBatches(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if until := r.QuotaUntil(); !until.IsZero() {
-			r.svc.log.Info("daily quota spent; sending resumes at its reset", "account", r.account, "until", until)
-			r.sleep(ctx, time.Until(until))
+			if err := r.awaitQuota(ctx, until); err != nil {
+				return err
+			}
 			continue
 		}
 		due, next, err := r.svc.db.DueBatches(ctx, r.account, time.Now())

@@ -39,6 +39,9 @@ type Service struct {
 	// checks before it requeues, and not again in the resume that follows.
 	checked bool
 
+	commits   committer     // single messages, made durable together
+	templates templateCache // single messages' templates, parsed once
+
 	mu      sync.Mutex
 	runners map[string]*Runner // by account: the service's background senders
 }
@@ -49,7 +52,7 @@ func New(db *store.DB, owner string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, owner: owner, log: log, runners: map[string]*Runner{}}
+	return &Service{db: db, owner: owner, log: log, runners: map[string]*Runner{}, commits: committer{db: db}}
 }
 
 // Batch is a batch as the lifecycle hands it out: the ledger's row and the

@@ -65,6 +65,7 @@ type serveOptions struct {
 	sandbox     bool
 	maxBody     string
 	dedupWindow time.Duration
+	quotaProbe  time.Duration
 }
 
 func (a *app) serveCommand() *cli.Command {
@@ -80,6 +81,8 @@ at a time, through one WeChat client. Every /v1/ route needs Authorization: Bear
 KEY, a key made with 'megasend apikey add NAME'. Prints "listening on http://HOST:PORT"
 on stderr once it accepts connections (--addr 127.0.0.1:0 picks a free port).
 
+POST /v1/messages                    send one message (ahead of the batches), or at send_at
+GET  /v1/messages/ID                 its trace: states, attempts, errcode, msgid, receipt
 POST /v1/batches                     create a batch: JSON, or a CSV/JSONL body
 GET  /v1/batches                     the account's batches
 GET  /v1/batches/NAME                one batch: report, receipts, schedule
@@ -97,6 +100,8 @@ recorded, and the batches left are taken up by the next serve.`,
 			&cli.StringFlag{Name: flgServeMaxBody, Value: "512MiB", Usage: "refuse a request body over `SIZE` (bytes, or with KiB, MiB, GiB)", Destination: &o.maxBody},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
+			&cli.DurationFlag{Name: "quota-probe", Value: 5 * time.Minute, Hidden: true, Destination: &o.quotaProbe,
+				Usage: "how often to ask WeChat whether a spent daily quota is back (tests shorten it)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -145,6 +150,7 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	runner := svc.NewRunner(cr.Name, campaign.RunOptions{
 		Client: client, Concurrency: concurrency, Rate: cr.Rate, DedupWindow: o.dedupWindow, Abort: a.kill,
 	})
+	runner.QuotaProbe = o.quotaProbe
 	if a.httpFace == nil {
 		return errors.New("serve: this binary was built without the HTTP face (see main.go)")
 	}

@@ -80,12 +80,21 @@ type levelShare struct {
 	at    time.Time
 }
 
-func newPacer(perSecond float64, emit func(Event)) *pacer {
+// newPacer returns the pacer of a run at perSecond (0: unlimited) over lim,
+// the account's limiter shared with whatever else the account sends, or a
+// limiter of its own when lim is nil. The run starts at the configured
+// pace whatever an earlier run left lim at.
+func newPacer(perSecond float64, lim *rate.Limiter, emit func(Event)) *pacer {
 	base := rate.Inf
 	if perSecond > 0 {
 		base = rate.Limit(perSecond)
 	}
-	return &pacer{lim: rate.NewLimiter(base, 1), base: base, emit: emit, since: time.Now(),
+	if lim == nil {
+		lim = rate.NewLimiter(base, 1)
+	} else {
+		lim.SetLimit(base)
+	}
+	return &pacer{lim: lim, base: base, emit: emit, since: time.Now(),
 		shares: map[int]levelShare{}, ttl: ttlFirst, ttlUp: ttlUpFirst}
 }
 

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/megasend/megasend/store"
 )
 
@@ -76,6 +78,12 @@ type Config struct {
 	// signal). Nil means only DrainTimeout bounds them.
 	Abort context.Context
 	Log   *slog.Logger
+	// Limiter, if set, is the account's rate limiter, shared with the other
+	// senders of the account (the service's single messages), which wait on
+	// it as the workers do: one pace for everything the account sends. The
+	// engine sets its limit to Rate when it starts and moves it as it paces.
+	// Nil: a limiter of the engine's own.
+	Limiter *rate.Limiter
 	// OnEvent, if set, hears about pacing and stops as they happen.
 	OnEvent func(Event)
 }
@@ -133,7 +141,7 @@ func New(cfg Config, client Client, source Source, journal Journal, render Rende
 	cfg.defaults()
 	e := &Engine{cfg: cfg, client: client, source: source, jour: journal, render: render,
 		errs: newErrorWindow(cfg.MaxErrors), stopCh: make(chan struct{})}
-	e.pace = newPacer(cfg.Rate, e.event)
+	e.pace = newPacer(cfg.Rate, cfg.Limiter, e.event)
 	e.state.Store("sending")
 	return e
 }

@@ -30,6 +30,8 @@ func (s *Server) routes() []route {
 		{"POST", "/wechat/callback/{account}", false, s.handleCallbackPush},
 
 		{"GET", "/v1/openapi.json", true, s.handleOpenAPI},
+		{"POST", "/v1/messages", true, s.handleCreateMessage},
+		{"GET", "/v1/messages/{id}", true, s.handleGetMessage},
 		{"POST", "/v1/batches", true, s.handleCreateBatch},
 		{"GET", "/v1/batches", true, s.handleListBatches},
 		{"GET", "/v1/batches/{name}", true, s.handleGetBatch},

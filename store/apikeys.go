@@ -136,7 +136,7 @@ func (d *DB) RemoveAPIKey(ctx context.Context, name string) error {
 // The lookup compares hashes, never keys, so the time it takes says
 // nothing about a stored key that a caller could use to guess one.
 func (d *DB) APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
-	k, err := scanAPIKey(d.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, hash))
+	k, err := scanAPIKey(d.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, hash))
 	if err != nil {
 		return APIKey{}, fmt.Errorf("find api key: %w", err)
 	}

@@ -29,6 +29,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// maxIdleConns is how many connections the pool keeps open between uses.
+const maxIdleConns = 32
+
 // ErrNotFound is returned when a template, batch or token does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -39,6 +42,8 @@ type DB struct {
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	stmts stmtCache
 }
 
 // Open opens (creating if needed, mode 0600) the database at path and
@@ -64,6 +69,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// database/sql keeps two idle connections by default and closes the
+	// rest as they are put back. A new SQLite connection reads and parses
+	// the whole schema before its first statement: under a service's
+	// concurrent requests that cost more than the requests did.
+	sdb.SetMaxIdleConns(maxIdleConns)
 	d := &DB{db: sdb, path: path, Now: time.Now}
 	err = d.useWAL(ctx)
 	if err == nil {
@@ -189,7 +199,10 @@ func isBusy(err error) bool {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.stmts.close()
+	return d.db.Close()
+}
 
 // Path returns the file the database lives in.
 func (d *DB) Path() string { return d.path }

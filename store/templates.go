@@ -67,7 +67,7 @@ func scanTemplate(row interface{ Scan(...any) error }) (Template, error) {
 // Template returns the template stored under key. It returns an error
 // wrapping ErrNotFound if there is none.
 func (d *DB) Template(ctx context.Context, key string) (Template, error) {
-	t, err := scanTemplate(d.db.QueryRowContext(ctx, `SELECT `+templateColumns+` FROM templates WHERE tmpl_key = ?`, key))
+	t, err := scanTemplate(d.queryRow(ctx, `SELECT `+templateColumns+` FROM templates WHERE tmpl_key = ?`, key))
 	if err != nil {
 		return Template{}, fmt.Errorf("get template %s: %w", key, err)
 	}

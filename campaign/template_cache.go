@@ -1,0 +1,86 @@
+package campaign
+
+import (
+	"sync"
+	"time"
+
+	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/template"
+)
+
+// maxCachedTemplates bounds the cache: past it, it starts afresh.
+const maxCachedTemplates = 256
+
+// templateRowTrust is how long a template read from the database is taken
+// as current for single messages. Reading it for every message cost a
+// sixth of accepting one; a template changed by another process (the CLI's
+// 'template add') is used within this long, one changed through this
+// Service at once.
+const templateRowTrust = time.Second
+
+// templateCache keeps the stored templates single messages are accepted
+// with, and their parse and lint by key and body: a body seen before is not
+// parsed or linted again, and a changed body is, being another entry.
+type templateCache struct {
+	mu     sync.Mutex
+	rows   map[string]cachedRow
+	parsed map[string]*template.Template
+}
+
+type cachedRow struct {
+	t  store.Template
+	at time.Time
+}
+
+// row returns the stored template key, from fetch unless read less than
+// templateRowTrust ago.
+func (c *templateCache) row(key string, fetch func() (store.Template, error)) (store.Template, error) {
+	now := time.Now()
+	c.mu.Lock()
+	r, ok := c.rows[key]
+	c.mu.Unlock()
+	if ok && now.Sub(r.at) < templateRowTrust {
+		return r.t, nil
+	}
+	t, err := fetch()
+	if err != nil {
+		return store.Template{}, err
+	}
+	c.mu.Lock()
+	if c.rows == nil || len(c.rows) >= maxCachedTemplates {
+		c.rows = map[string]cachedRow{}
+	}
+	c.rows[key] = cachedRow{t: t, at: now}
+	c.mu.Unlock()
+	return t, nil
+}
+
+// forget drops what is kept of template key: it was changed or removed.
+func (c *templateCache) forget(key string) {
+	c.mu.Lock()
+	delete(c.rows, key)
+	c.mu.Unlock()
+}
+
+// get returns the template key with body, parsing it with parse the first
+// time. A refused template is not kept: its error is returned each time.
+func (c *templateCache) get(key string, body []byte, parse func() (*template.Template, error)) (*template.Template, error) {
+	id := key + "\x00" + string(body)
+	c.mu.Lock()
+	t, ok := c.parsed[id]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.parsed == nil || len(c.parsed) >= maxCachedTemplates {
+		c.parsed = map[string]*template.Template{}
+	}
+	c.parsed[id] = t
+	c.mu.Unlock()
+	return t, nil
+}
