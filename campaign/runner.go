@@ -39,6 +39,8 @@ type Runner struct {
 	current    string                  // the batch running, or ""
 	stop       context.CancelCauseFunc // stops it
 	quotaUntil time.Time               // the account's daily quota is spent until then
+
+	pace paceGauge // what Pace reports (runner_pace.go)
 }
 
 // NewRunner returns the runner of account's batches, sending with o (its
@@ -46,6 +48,7 @@ type Runner struct {
 func (s *Service) NewRunner(account string, o RunOptions) *Runner {
 	o.Confirm, o.Started = nil, nil // nobody to ask, nothing to draw
 	r := &Runner{svc: s, account: account, opts: o, Retry: 30 * time.Second, wake: make(chan struct{}, 1)}
+	r.opts = r.pace.follow(r.opts)
 	s.mu.Lock()
 	s.runners[account] = r
 	s.mu.Unlock()
