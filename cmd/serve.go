@@ -159,7 +159,7 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 
 	svc := campaign.New(db, a.owner(), a.log)
 	// Every send of the account goes through its one client, measured.
-	mets := metrics.New(db, a.log)
+	mets := metrics.New(context.WithoutCancel(ctx), db, a.log) // scrapes answered while stopping, as requests are
 	runner := svc.NewRunner(cr.Name, campaign.RunOptions{
 		Client: client, Send: mets.Sends(cr.Name, client), Concurrency: concurrency, Rate: cr.Rate,
 		DedupWindow: o.dedupWindow, Abort: a.kill,

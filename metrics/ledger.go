@@ -40,6 +40,7 @@ var (
 
 // ledgerCollector reads the ledger's tallies at each scrape.
 type ledgerCollector struct {
+	ctx      context.Context
 	ledger   Ledger
 	accounts func() []string // watched: their queue is shown even when empty
 }
@@ -55,7 +56,7 @@ func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
 // an invalid metric: the scrape fails (500) and the error is logged by
 // the handler, rather than the family silently missing.
 func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, scrapeTimeout)
 	defer cancel()
 
 	if counts, err := c.ledger.StateCounts(ctx); err != nil {

@@ -26,6 +26,7 @@
 package metrics
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,9 +52,9 @@ type Metrics struct {
 }
 
 // New returns the metrics of a serve over ledger, which is read at each
-// scrape. log receives the errors of scrapes and quota polls; nil
-// discards.
-func New(ledger Ledger, log *slog.Logger) *Metrics {
+// scrape, within ctx (a Collector is given none of its own) and at most
+// scrapeTimeout. log receives the errors of scrapes; nil discards.
+func New(ctx context.Context, ledger Ledger, log *slog.Logger) *Metrics {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -62,7 +63,7 @@ func New(ledger Ledger, log *slog.Logger) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.sends.errors, m.sends.seconds,
-		&ledgerCollector{ledger: ledger, accounts: m.accounts},
+		&ledgerCollector{ctx: ctx, ledger: ledger, accounts: m.accounts},
 	)
 	return m
 }

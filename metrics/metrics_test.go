@@ -21,6 +21,13 @@ import (
 	"github.com/megasend/megasend/wechat"
 )
 
+// What serve hands the metrics.
+var (
+	_ Ledger      = (*store.DB)(nil)
+	_ Sender      = (*wechat.Client)(nil)
+	_ QuotaSource = (*wechat.Client)(nil)
+)
+
 // fakeLedger answers a scrape with fixed tallies, or err.
 type fakeLedger struct {
 	states   []store.StateCount
@@ -137,7 +144,7 @@ func value(fams map[string]*dto.MetricFamily, name string, labels ...string) (fl
 // TestSends: every send is timed, every failure counted by errcode and
 // class, under the account; a success counts no error.
 func TestSends(t *testing.T) {
-	m := New(&fakeLedger{}, nil)
+	m := New(context.Background(), &fakeLedger{}, nil)
 	next := &scriptedSender{errs: []error{
 		nil,
 		&wechat.APIError{Op: "message/template/send", Code: 45011, Class: wechat.ClassRate},
@@ -191,7 +198,7 @@ func TestCollect(t *testing.T) {
 		depths:   map[string]int64{"main": 20},
 		receipts: []store.ReceiptTotal{{Account: "main", Status: store.ReceiptSuccess, N: 990}, {Account: "main", Status: store.ReceiptUserBlock, N: 7}},
 	}
-	m := New(ledger, nil)
+	m := New(context.Background(), ledger, nil)
 	reset := time.Date(2026, 12, 6, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	q := NewQuota(&fakeQuota{q: wechat.Quota{DailyLimit: 100000, Used: 1007, Remain: 98993}}, time.Minute, "main", nil)
 	q.poll(context.Background())
@@ -244,7 +251,7 @@ func TestCollect(t *testing.T) {
 // which Prometheus records as the target down, and the cause is logged.
 func TestCollect_LedgerFails(t *testing.T) {
 	var log bytes.Buffer
-	m := New(&fakeLedger{err: errors.New("database is locked")}, slog.New(slog.NewTextHandler(&log, nil)))
+	m := New(context.Background(), &fakeLedger{err: errors.New("database is locked")}, slog.New(slog.NewTextHandler(&log, nil)))
 	w := httptest.NewRecorder()
 	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if w.Code != http.StatusInternalServerError {

@@ -27,7 +27,7 @@ func (s *nopSender) SendTemplateBody(context.Context, []byte) (int64, error) {
 // the sender, in turn in one loop. A real send takes a round trip to
 // WeChat, milliseconds.
 func BenchmarkSends(b *testing.B) {
-	m := New(&fakeLedger{}, nil)
+	m := New(context.Background(), &fakeLedger{}, nil)
 	bare := &nopSender{}
 	measured := m.Sends("main", &nopSender{})
 	ctx, body := context.Background(), []byte(`{}`)

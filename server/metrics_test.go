@@ -94,7 +94,7 @@ func TestMetrics_AfterBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := metrics.New(f.db, nil)
+	m := metrics.New(context.Background(), f.db, nil)
 	r := f.svc.NewRunner("a", campaign.RunOptions{Client: c, Send: m.Sends("a", c), Concurrency: 4, Rate: 500})
 	quota := metrics.NewQuota(c, time.Second, "a", nil)
 	if err := m.Watch("a", r, quota); err != nil {
