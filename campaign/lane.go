@@ -189,7 +189,11 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 	if !began {
 		return nil // another process (a second serve over the file) took it
 	}
-	msgid, err := r.opts.Client.SendTemplateBody(r.requestContext(ctx), body)
+	var send sender.Client = r.opts.Client
+	if r.opts.Send != nil {
+		send = r.opts.Send // the client, measured
+	}
+	msgid, err := send.SendTemplateBody(r.requestContext(ctx), body)
 	o := r.judgeMessage(m, msgid, err)
 	return db.FinishMessage(rec, o)
 }

@@ -18,7 +18,10 @@ import (
 // RunOptions shape one run of a batch.
 type RunOptions struct {
 	// Client is the account's WeChat client.
-	Client      *wechat.Client
+	Client *wechat.Client
+	// Send, if set, sends the messages instead of Client: Client wrapped,
+	// as serve's metrics wrap it to count every send of the account.
+	Send        sender.Client
 	Concurrency int
 	Rate        float64 // messages per second; 0: as fast as the workers go
 	MaxErrors   sender.Threshold
@@ -116,11 +119,15 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 		return interrupted(err)
 	}
 
+	var send sender.Client = o.Client
+	if o.Send != nil {
+		send = o.Send
+	}
 	ledger := s.db.OpenLedger(ctx, b.ID, s.owner)
 	eng := sender.New(sender.Config{
 		BatchID: b.ID, Concurrency: o.Concurrency, Rate: o.Rate, DedupWindow: o.DedupWindow,
 		MaxErrors: o.MaxErrors, Abort: o.Abort, Log: s.log, OnEvent: o.OnEvent, Limiter: o.Limiter,
-	}, o.Client, s.db, ledger, sender.TemplateRenderer{T: b.Template})
+	}, send, s.db, ledger, sender.TemplateRenderer{T: b.Template})
 	s.log.Info("sending", "batch", b.Name, "recipients", remaining, "concurrency", o.Concurrency, "rate", rateText(o.Rate))
 	start := time.Now()
 	stopProgress := func() {}

@@ -55,11 +55,7 @@ type Runner struct {
 // Client is the account's). Its Run starts it.
 func (s *Service) NewRunner(account string, o RunOptions) *Runner {
 	o.Confirm, o.Started = nil, nil // nobody to ask, nothing to draw
-	limit := rate.Inf
-	if o.Rate > 0 {
-		limit = rate.Limit(o.Rate)
-	}
-	o.Limiter = rate.NewLimiter(limit, 1)
+	o.Limiter = rate.NewLimiter(limitOf(o.Rate), 1)
 	r := &Runner{svc: s, account: account, opts: o, Retry: 30 * time.Second, QuotaProbe: 5 * time.Minute,
 		wake: make(chan struct{}, 1), msgWake: make(chan struct{}, 1), lim: o.Limiter}
 	s.mu.Lock()
@@ -122,6 +118,16 @@ func (r *Runner) Run(ctx context.Context) error {
 	stop() // a damaged ledger stops both
 	return errors.Join(err, <-lane)
 }
+
+// limitOf is the limiter's limit for a rate (0: unlimited).
+func limitOf(perSecond float64) rate.Limit {
+	if perSecond > 0 {
+		return rate.Limit(perSecond)
+	}
+	return rate.Inf
+}
+
+func (r *Runner) baseLimit() rate.Limit { return limitOf(r.opts.Rate) }
 
 // Pace returns the messages per second the account may send now, as the
 // batch's engine paces it; 0 when unlimited.
@@ -191,6 +197,10 @@ func (r *Runner) runOne(ctx context.Context, b store.Batch) error {
 	r.current, r.stop = b.Name, stop
 	r.mu.Unlock()
 	defer func() {
+		// The engine's pacer leaves the limiter where WeChat last had it
+		// slow down, and only an engine climbs back: between batches the
+		// single messages go at the configured rate.
+		r.lim.SetLimit(r.baseLimit())
 		r.mu.Lock()
 		r.current, r.stop = "", nil
 		r.mu.Unlock()

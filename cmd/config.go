@@ -23,6 +23,9 @@ type Config struct {
 	DefaultAccount string `toml:"default_account"`
 	// Accounts are the WeChat service accounts, by name.
 	Accounts map[string]Account `toml:"accounts"`
+	// MetricsPublic opens serve's /metrics to every client, as
+	// --metrics-public does; otherwise loopback clients only.
+	MetricsPublic bool `toml:"metrics_public"`
 
 	path string // where it was read from; empty for none
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/megasend/megasend/apikey"
 	"github.com/megasend/megasend/campaign"
+	"github.com/megasend/megasend/metrics"
 	"github.com/megasend/megasend/recipient"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/wechat"
@@ -39,12 +40,17 @@ type ServeConfig struct {
 	Account  string
 	Callback wechat.CallbackConfig
 	OpenIDs  recipient.OpenIDCheck
+	// Metrics serves GET /metrics; MetricsPublic opens it beyond loopback
+	// clients.
+	Metrics       http.Handler
+	MetricsPublic bool
 }
 
 // Flags of megasend serve.
 const (
 	flgServeAddr    = "addr"
 	flgServeMaxBody = "max-body"
+	flgServeMetrics = "metrics-public"
 )
 
 // Timeouts of serve's HTTP server: a client gets this long to send its
@@ -66,6 +72,8 @@ type serveOptions struct {
 	maxBody     string
 	dedupWindow time.Duration
 	quotaProbe  time.Duration
+	// metricsPublic opens /metrics to every client.
+	metricsPublic bool
 }
 
 func (a *app) serveCommand() *cli.Command {
@@ -73,7 +81,7 @@ func (a *app) serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "serve the HTTP API: batches over the same ledger, and the account's WeChat callback URL",
-		UsageText: `megasend serve [--addr HOST:PORT] [--sandbox] [--max-body SIZE]
+		UsageText: `megasend serve [--addr HOST:PORT] [--sandbox] [--max-body SIZE] [--metrics-public]
 
 Serves the HTTP API of the account other commands use (--account, default_account,
 or the configuration's only one) and sends its batches in the background, one
@@ -90,6 +98,8 @@ GET  /v1/batches/NAME/recipients     its recipients as JSONL (?state=failed,...)
 POST /v1/batches/NAME/pause|resume|retry
 GET|POST /wechat/callback/ACCOUNT    WeChat's callback URL (callback_token in the
                                      configuration, or MEGASEND_CALLBACK_TOKEN)
+GET  /metrics                        Prometheus metrics, to loopback clients only unless
+                                     --metrics-public (or metrics_public = true)
 GET  /healthz                        GET /v1/openapi.json describes the rest
 
 SIGINT or SIGTERM stops it: no new requests, in-flight sends finish and are
@@ -98,6 +108,7 @@ recorded, and the batches left are taken up by the next serve.`,
 			&cli.StringFlag{Name: flgServeAddr, Value: "127.0.0.1:8080", Usage: "listen on `HOST:PORT` (port 0 picks one)", Destination: &o.addr},
 			&cli.BoolFlag{Name: flgSandbox, Usage: "send to a simulated WeChat API in-process (no account needed)", Destination: &o.sandbox},
 			&cli.StringFlag{Name: flgServeMaxBody, Value: "512MiB", Usage: "refuse a request body over `SIZE` (bytes, or with KiB, MiB, GiB)", Destination: &o.maxBody},
+			&cli.BoolFlag{Name: flgServeMetrics, Usage: "serve /metrics to every client, not only loopback ones (also: metrics_public = true)", Destination: &o.metricsPublic},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
 			&cli.DurationFlag{Name: "quota-probe", Value: 5 * time.Minute, Hidden: true, Destination: &o.quotaProbe,
@@ -146,17 +157,30 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	}
 	defer stopWeChat()
 
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+
 	svc := campaign.New(db, a.owner(), a.log)
+	// Every send of the account goes through its one client, measured.
+	mets := metrics.New(context.WithoutCancel(ctx), db, a.log) // scrapes answered while stopping, as requests are
 	runner := svc.NewRunner(cr.Name, campaign.RunOptions{
-		Client: client, Concurrency: concurrency, Rate: cr.Rate, DedupWindow: o.dedupWindow, Abort: a.kill,
+		Client: client, Send: mets.Sends(cr.Name, client), Concurrency: concurrency, Rate: cr.Rate,
+		DedupWindow: o.dedupWindow, Abort: a.kill,
 	})
 	runner.QuotaProbe = o.quotaProbe
+	quota := metrics.NewQuota(client, metrics.DefaultQuotaEvery, cr.Name, a.log)
+	if err := mets.Watch(cr.Name, runner, quota); err != nil {
+		return err
+	}
 	if a.httpFace == nil {
 		return errors.New("serve: this binary was built without the HTTP face (see main.go)")
 	}
 	api, err := a.httpFace(ServeConfig{
 		Service: svc, Keys: apikey.NewKeys(db), DB: db, MaxBody: maxBody, Log: a.log,
 		SpoolDir: filepath.Dir(db.Path()), Account: cr.Name, Callback: callback, OpenIDs: cr.OpenIDCheck,
+		Metrics: mets.Handler(), MetricsPublic: o.metricsPublic || cfg.MetricsPublic,
 	})
 	if err != nil {
 		return usageErrorf("account %s: %w", cr.Name, err)
@@ -178,10 +202,14 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	defer stopRunner()
 	ran := make(chan error, 1)
 	go func() { ran <- runner.Run(runCtx) }()
+	polled := make(chan struct{})
+	go func() { defer close(polled); quota.Run(runCtx) }()
+	defer func() { stopRunner(); <-polled }() // before the ledger closes
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(a.streams.Err, "listening on %s\n", listenURL(ln.Addr()))
-	a.log.Info("serving", "account", cr.Name, "addr", ln.Addr().String(), "db", db.Path())
+	a.log.Info("serving", "account", cr.Name, "addr", ln.Addr().String(), "db", db.Path(),
+		"metrics_public", o.metricsPublic || cfg.MetricsPublic)
 
 	var runErr error
 	select {

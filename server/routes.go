@@ -26,6 +26,7 @@ func (rt route) Pattern() string { return rt.Method + " " + rt.Path }
 func (s *Server) routes() []route {
 	return []route{
 		{"GET", "/healthz", false, s.handleHealth},
+		{"GET", "/metrics", false, s.handleMetrics},
 		{"GET", "/wechat/callback/{account}", false, s.handleCallbackVerify},
 		{"POST", "/wechat/callback/{account}", false, s.handleCallbackPush},
 

@@ -60,6 +60,12 @@ type Config struct {
 	// os.TempDir(). Put it on a disk, not a tmpfs: the point of spooling is
 	// that an upload does not sit in memory.
 	SpoolDir string
+	// Metrics serves GET /metrics (Prometheus' text format); nil: the route
+	// answers 404.
+	Metrics http.Handler
+	// MetricsPublic opens /metrics to every client; otherwise only
+	// loopback clients may scrape it (403 for the others).
+	MetricsPublic bool
 	// Log receives the access log and the details of internal errors; nil
 	// discards.
 	Log *slog.Logger
@@ -79,6 +85,9 @@ type Server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	now       func() time.Time
+
+	metrics       http.Handler // GET /metrics; nil: 404
+	metricsPublic bool         // /metrics open beyond loopback clients
 }
 
 // New returns the API's handler for cfg. It fails for a missing Service,
@@ -98,6 +107,7 @@ func New(cfg Config) (*Server, error) {
 		svc: cfg.Service, keys: cfg.Keys, db: cfg.DB, accounts: cfg.Accounts,
 		receivers: map[string]*wechat.Receiver{},
 		maxBody:   cfg.MaxBody, bodyIdle: cfg.BodyIdle, spoolDir: cfg.SpoolDir, log: cfg.Log, now: time.Now,
+		metrics: cfg.Metrics, metricsPublic: cfg.MetricsPublic,
 	}
 	if s.accounts == nil {
 		s.accounts = map[string]Account{}
