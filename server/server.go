@@ -60,6 +60,9 @@ type Config struct {
 	// os.TempDir(). Put it on a disk, not a tmpfs: the point of spooling is
 	// that an upload does not sit in memory.
 	SpoolDir string
+	// Started is when this process began; spool files last written before
+	// it by a process no longer running are removed by New. Zero: now.
+	Started time.Time
 	// Log receives the access log and the details of internal errors; nil
 	// discards.
 	Log *slog.Logger
@@ -94,6 +97,9 @@ func New(cfg Config) (*Server, error) {
 	case cfg.DB == nil:
 		return nil, errors.New("server: no database")
 	}
+	if cfg.Started.IsZero() {
+		cfg.Started = time.Now()
+	}
 	s := &Server{
 		svc: cfg.Service, keys: cfg.Keys, db: cfg.DB, accounts: cfg.Accounts,
 		receivers: map[string]*wechat.Receiver{},
@@ -113,6 +119,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	// Uploads of a serve killed mid-request are never removed otherwise.
+	if removed, err := sweepSpool(s.spoolDir, cfg.Started); err != nil {
+		s.log.Warn("cannot remove upload spool files left by a stopped process", "dir", s.spoolDir, "err", err)
+	} else if len(removed) > 0 {
+		s.log.Info("removed upload spool files left by a stopped process", "dir", s.spoolDir, "files", len(removed))
 	}
 	names := make([]string, 0, len(s.accounts))
 	for name := range s.accounts {
