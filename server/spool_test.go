@@ -77,3 +77,23 @@ func TestCreateSpool_NamesThePID(t *testing.T) {
 		t.Errorf("%s: pid %d, %v", f.Name(), pid, ok)
 	}
 }
+
+// FuzzSpoolPID: any name parses without a panic, a pid is only ever
+// positive, and the names createSpool gives carry their pid back.
+func FuzzSpoolPID(f *testing.F) {
+	for _, s := range []string{spoolPrefix + "12-345", spoolPrefix + "987654321", spoolPrefix + "-1-2", spoolPrefix + "0-1", "x", spoolPrefix + "99999999999999999999-1"} {
+		f.Add(s, 42)
+	}
+	f.Fuzz(func(t *testing.T, name string, pid int) {
+		if got, ok := spoolPID(name); ok && got <= 0 {
+			t.Errorf("spoolPID(%q) = %d", name, got)
+		}
+		if pid <= 0 {
+			return
+		}
+		made := fmt.Sprintf("%s%d-%s", spoolPrefix, pid, "123456")
+		if got, ok := spoolPID(made); !ok || got != pid {
+			t.Errorf("spoolPID(%q) = %d, %v; want %d", made, got, ok, pid)
+		}
+	})
+}
