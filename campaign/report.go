@@ -186,8 +186,12 @@ type Report struct {
 	Counts Counts    `json:"counts"`
 	// Receipts say what WeChat's delivery receipts made of the sent
 	// messages, beside the counts.
-	Receipts Receipts  `json:"receipts"`
-	Failures []Failure `json:"failures"`
+	Receipts Receipts `json:"receipts"`
+	// SkippedReasons count the skipped recipients by why:
+	// "duplicate_openid" (a repeat in the input), "cancelled" (the batch was
+	// cancelled before they were sent).
+	SkippedReasons map[string]int64 `json:"skipped_reasons"`
+	Failures       []Failure        `json:"failures"`
 	// FailedRows are the first FirstFailed failed and unknown rows, in
 	// line order.
 	FailedRows []Row `json:"failed_rows"`
@@ -262,11 +266,15 @@ func (s *Service) Report(ctx context.Context, name string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	skipped, err := s.db.SkippedReasons(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
 	r := &Report{
 		Batch:    newBatchInfo(b, s.db.Abandoned(b, s.owner), lastActivity(b, audit)),
 		Counts:   newCounts(audit.Counts),
 		Receipts: Receipts{Success: rc.Success, UserBlock: rc.UserBlock, SystemFailed: rc.SystemFailed, Awaiting: rc.Awaiting},
-		Failures: []Failure{}, FailedRows: []Row{},
+		Failures: []Failure{}, FailedRows: []Row{}, SkippedReasons: skipped,
 	}
 	for _, g := range groups {
 		meaning, advice := Describe(g, b.Name)

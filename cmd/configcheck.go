@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ func (a *app) runConfigCheck(ctx context.Context, o configCheckOptions) error {
 	}
 	acc := cfg.Accounts[cr.Name]
 	w := a.streams.Out
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, configKeyWidth, 0, 2, ' ', 0)
 	row := func(key, value, origin string) {
 		if origin != "" {
 			value += "  (" + origin + ")"
@@ -96,16 +97,28 @@ func (a *app) runConfigCheck(ctx context.Context, o configCheckOptions) error {
 		conc = "32 (default)"
 	}
 	row("concurrency", conc, "")
+	// Whether serve can check WeChat's pushes, never the values: the token
+	// and key forge and read them.
+	cbToken := maskSecret(cr.CallbackToken)
+	if cr.CallbackToken == "" {
+		cbToken = "not set (serve receives no delivery receipts)"
+	}
+	row("callback_token", cbToken, secretSetOrigin(a, envCallbackToken, cr.CallbackToken, acc.CallbackToken))
+	aesKey := maskSecret(cr.EncodingAESKey)
+	if cr.EncodingAESKey == "" && cr.CallbackToken != "" {
+		aesKey = "not set (plain mode)"
+	}
+	row("encoding_aes_key", aesKey, secretSetOrigin(a, envEncodingAESKey, cr.EncodingAESKey, acc.EncodingAESKey))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 
 	switch {
 	case o.offline:
-		fmt.Fprintln(w, "token         not checked (--offline)")
+		checkLine(w, "token", "not checked (--offline)")
 		return checkCredentials(cr, o.sandbox)
 	case o.sandbox:
-		fmt.Fprintln(w, "sandbox       the in-process simulated WeChat API stands in for the account")
+		checkLine(w, "sandbox", "the in-process simulated WeChat API stands in for the account")
 	}
 	client, stop, err := a.newWeChat(cr, nil, o.sandbox, 1)
 	if err != nil {
@@ -113,11 +126,20 @@ func (a *app) runConfigCheck(ctx context.Context, o configCheckOptions) error {
 	}
 	defer stop()
 	if _, err := client.Token(ctx); err != nil {
-		fmt.Fprintln(w, "token         FAILED")
+		checkLine(w, "token", "FAILED")
 		return redact(campaign.CredentialError(err), cr.AppSecret)
 	}
-	fmt.Fprintln(w, "token         ok (fetched; not shown)")
+	checkLine(w, "token", "ok (fetched; not shown)")
 	return nil
+}
+
+// configKeyWidth is the width of config check's first column: its longest
+// key, encoding_aes_key, and two spaces.
+const configKeyWidth = len("encoding_aes_key") + 2
+
+// checkLine prints a line of config check outside its table, aligned with it.
+func checkLine(w io.Writer, key, value string) {
+	fmt.Fprintf(w, "%-*s%s\n", configKeyWidth, key, value)
 }
 
 // maskSecret never shows any part of a secret, not even its length.
@@ -162,6 +184,20 @@ func (a *app) secretOrigin(acc Account) string {
 		}
 		return "app_secret_env " + acc.AppSecretEnv
 	case acc.AppSecret != "":
+		return "config file"
+	}
+	return ""
+}
+
+// secretSetOrigin says where a set callback secret came from: env, which
+// wins, or the configuration file; "" for one not set.
+func secretSetOrigin(a *app, env, value, inFile string) string {
+	switch {
+	case value == "":
+		return ""
+	case a.streams.getenv(env) != "":
+		return "env " + env
+	case inFile != "":
 		return "config file"
 	}
 	return ""

@@ -38,13 +38,13 @@ func TestConfigCheck(t *testing.T) {
 		out  string // in stdout
 		err  string // in stderr
 	}{
-		{"OK", env(secret), nil, exitOK, "token         ok", ""},
-		{"WrongSecret", env("wrong-secret"), nil, exitUsage, "token         FAILED", "errcode 40125"},
+		{"OK", env(secret), nil, exitOK, "token             ok", ""},
+		{"WrongSecret", env("wrong-secret"), nil, exitUsage, "token             FAILED", "errcode 40125"},
 		{"Offline", env("wrong-secret"), []string{"--offline"}, exitOK, "not checked (--offline)", ""},
-		{"NoCredentials", map[string]string{envDB: filepath.Join(t.TempDir(), "m.db")}, nil, exitUsage, "app_secret    not set", "no WeChat credentials"},
-		{"Sandbox", map[string]string{envDB: filepath.Join(t.TempDir(), "m.db")}, []string{"--sandbox"}, exitOK, "token         ok", ""},
+		{"NoCredentials", map[string]string{envDB: filepath.Join(t.TempDir(), "m.db")}, nil, exitUsage, "app_secret        not set", "no WeChat credentials"},
+		{"Sandbox", map[string]string{envDB: filepath.Join(t.TempDir(), "m.db")}, []string{"--sandbox"}, exitOK, "token             ok", ""},
 		{"Unreachable", map[string]string{envAPIBase: "http://127.0.0.1:1", envAppID: "wx1", envAppSecret: "s3cret-value"}, nil,
-			exitRuntime, "token         FAILED", "cannot get an access token"},
+			exitRuntime, "token             FAILED", "cannot get an access token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -195,7 +197,7 @@ func (a *app) writeReportTable(w io.Writer, rep *campaign.Report) error {
 	fmt.Fprintf(w, "  failed   %8d\n", c.Failed)
 	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; resent only with retry --unknown)\n", c.Unknown)
 	fmt.Fprintf(w, "  pending  %8d\n", c.Pending+c.Inflight)
-	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", c.Skipped)
+	fmt.Fprintf(w, "  skipped  %8d  (%s)\n", c.Skipped, skippedText(rep.SkippedReasons))
 	writeRetriedLate(w, c.RetriedLate)
 	if r := rep.Receipts; r.Success+r.UserBlock+r.SystemFailed > 0 {
 		// Only once a receipt came: an account without a callback URL
@@ -356,4 +358,26 @@ func parseInterleaved[T any](c *cli.Context, o *T) ([]string, error) {
 		}
 	}
 	return pos, nil
+}
+
+// skippedText says why recipients were skipped: "duplicate openids", as
+// it always has when that is the only reason, or each reason with its
+// count ("40 cancelled, 2 duplicate openids").
+func skippedText(reasons map[string]int64) string {
+	var parts []string
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
+		n := reasons[r]
+		switch r {
+		case store.SkipDuplicate:
+			parts = append(parts, fmt.Sprintf("%d duplicate %s", n, plural(int(n), "openid")))
+		case "":
+			parts = append(parts, fmt.Sprintf("%d for no recorded reason", n))
+		default:
+			parts = append(parts, fmt.Sprintf("%d %s", n, r))
+		}
+	}
+	if _, dup := reasons[store.SkipDuplicate]; len(parts) == 0 || dup && len(parts) == 1 {
+		return "duplicate openids"
+	}
+	return strings.Join(parts, ", ")
 }

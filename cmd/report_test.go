@@ -241,3 +241,22 @@ func TestReport_Errors(t *testing.T) {
 		})
 	}
 }
+
+// The report's skipped line says why: duplicates alone read as they always
+// have; a cancel is named with its count.
+func TestSkippedText(t *testing.T) {
+	for _, tt := range []struct {
+		reasons map[string]int64
+		want    string
+	}{
+		{nil, "duplicate openids"},
+		{map[string]int64{"duplicate_openid": 3}, "duplicate openids"},
+		{map[string]int64{"cancelled": 40}, "40 cancelled"},
+		{map[string]int64{"cancelled": 40, "duplicate_openid": 1}, "40 cancelled, 1 duplicate openid"},
+		{map[string]int64{"": 2}, "2 for no recorded reason"},
+	} {
+		if got := skippedText(tt.reasons); got != tt.want {
+			t.Errorf("skippedText(%v) = %q, want %q", tt.reasons, got, tt.want)
+		}
+	}
+}

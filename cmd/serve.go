@@ -96,6 +96,9 @@ GET  /v1/batches                     the account's batches
 GET  /v1/batches/NAME                one batch: report, receipts, schedule
 GET  /v1/batches/NAME/recipients     its recipients as JSONL (?state=failed,...)
 POST /v1/batches/NAME/pause|resume|retry
+POST /v1/batches/NAME/cancel         stop it for good: the unsent are skipped
+GET  /v1/templates                   the stored templates (shared by every account)
+GET|PUT|DELETE /v1/templates/KEY     one template; PUT refuses what lint calls an error
 GET|POST /wechat/callback/ACCOUNT    WeChat's callback URL (callback_token in the
                                      configuration, or MEGASEND_CALLBACK_TOKEN)
 GET  /metrics                        Prometheus metrics, to loopback clients only unless

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/megasend/megasend/campaign"
-	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
 )
 
@@ -249,13 +247,27 @@ func errNoTemplates(keys []string) error {
 	return usageErrorf("no templates %s (nothing removed); see 'megasend template list'", strings.Join(quoted, ", "))
 }
 
-// getTemplate reads a stored template, mapping ErrNotFound to exit 2.
-func getTemplate(ctx context.Context, db *store.DB, key string) (store.Template, error) {
-	st, err := db.Template(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Template{}, errNoTemplate(key)
+// getTemplate reads a stored template, mapping NotFound to exit 2.
+func getTemplate(ctx context.Context, svc *campaign.Service, key string) (campaign.StoredTemplate, error) {
+	st, err := svc.GetTemplate(ctx, key)
+	if campaign.ErrorCode(err) == campaign.NotFound {
+		return campaign.StoredTemplate{}, errNoTemplate(key)
 	}
 	return st, err
+}
+
+// templates opens the database and the lifecycle over it, for the template
+// commands; toRead opens it to read (a missing database is noStore's).
+func (a *app) templates(ctx context.Context, toRead bool) (*campaign.Service, func(), error) {
+	open := a.openStore
+	if toRead {
+		open = a.openStoreToRead
+	}
+	db, err := open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return campaign.New(db, a.owner(), a.log), func() { db.Close() }, nil
 }
 
 func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bool, file string) error {
@@ -282,23 +294,24 @@ func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bo
 	if err != nil {
 		return usageErrorf("template add: %w", err)
 	}
-	db, err := a.openStore(ctx)
+	svc, closeDB, err := a.templates(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	old, err := db.Template(ctx, key)
-	exists := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	defer closeDB()
+	old, err := svc.GetTemplate(ctx, key)
+	if err != nil && campaign.ErrorCode(err) != campaign.NotFound {
 		return err
 	}
 	title = pickTitle(title, titleSet, t.Title, old.Title)
-	if err := db.PutTemplate(ctx, store.Template{Key: key, Title: title, Body: t.Body()}); err != nil {
+	// Saved with lint errors too: printLint says why campaigns refuse it.
+	saved, err := svc.SaveTemplate(ctx, key, title, t.Body())
+	if err != nil {
 		return err
 	}
-	verb := "added"
-	if exists {
-		verb = "replaced"
+	verb := "replaced"
+	if saved.Created {
+		verb = "added"
 	}
 	fmt.Fprintf(a.streams.Out, "%s template %s (variables: %s)\n", verb, key, strings.Join(t.Vars(), ", "))
 	a.printLint(key, key, t.Lint())
@@ -340,15 +353,15 @@ func (a *app) printLint(key, file string, ps []template.Problem) {
 }
 
 func (a *app) runTemplateList(ctx context.Context) error {
-	db, err := a.openStoreToRead(ctx)
+	svc, closeDB, err := a.templates(ctx, true)
 	_, missing := noStore(err)
 	if err != nil && !missing {
 		return err
 	}
-	var list []store.Template
+	var list []campaign.StoredTemplate
 	if !missing {
-		defer db.Close()
-		if list, err = db.Templates(ctx); err != nil {
+		defer closeDB()
+		if list, err = svc.ListTemplates(ctx); err != nil {
 			return err
 		}
 	}
@@ -360,7 +373,7 @@ func (a *app) runTemplateList(ctx context.Context) error {
 	tb.add("KEY", "TITLE", "TEMPLATE ID", "VARIABLES", "UPDATED")
 	for _, st := range list {
 		id, vars := "?", "?" // a body stored by another version that no longer parses
-		if t, err := template.Parse(st.Key, st.Title, st.Body); err == nil {
+		if t := st.Parsed; t != nil {
 			id, vars = t.TemplateID(), strings.Join(t.Vars(), ",")
 		}
 		tb.add(st.Key, orDash(st.Title), orDash(id), orDash(vars), st.UpdatedAt.Local().Format("2006-01-02 15:04"))
@@ -378,15 +391,15 @@ func orDash(s string) string {
 // runTemplateShow prints the body as stored plus one newline, so that
 // "show KEY > f; add KEY --file f" stores the same bytes again.
 func (a *app) runTemplateShow(ctx context.Context, key string) error {
-	db, err := a.openStoreToRead(ctx)
+	svc, closeDB, err := a.templates(ctx, true)
 	if _, ok := noStore(err); ok {
 		return errNoTemplate(key)
 	}
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	st, err := getTemplate(ctx, db, key)
+	defer closeDB()
+	st, err := getTemplate(ctx, svc, key)
 	if err != nil {
 		return err
 	}
@@ -395,16 +408,16 @@ func (a *app) runTemplateShow(ctx context.Context, key string) error {
 }
 
 func (a *app) runTemplateRm(ctx context.Context, keys []string) error {
-	db, err := a.openStoreToRead(ctx)
+	svc, closeDB, err := a.templates(ctx, true)
 	if _, ok := noStore(err); ok {
 		return errNoTemplates(keys)
 	}
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	missing, err := db.DeleteTemplates(ctx, keys)
-	if errors.Is(err, store.ErrNotFound) {
+	defer closeDB()
+	missing, err := svc.DeleteTemplates(ctx, keys)
+	if campaign.ErrorCode(err) == campaign.NotFound {
 		return errNoTemplates(missing)
 	}
 	if err != nil {

@@ -5,12 +5,11 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/template"
 )
 
@@ -41,24 +40,24 @@ func (a *app) runTemplateImport(ctx context.Context, paths []string) error {
 		from[t.Key] = f
 		ts = append(ts, t)
 	}
-	db, err := a.openStore(ctx)
+	svc, closeDB, err := a.templates(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	for _, t := range ts {
-		old, err := db.Template(ctx, t.Key)
-		exists := err == nil
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		old, err := svc.GetTemplate(ctx, t.Key)
+		if err != nil && campaign.ErrorCode(err) != campaign.NotFound {
 			return err
 		}
 		title := pickTitle("", false, t.Title, old.Title)
-		if err := db.PutTemplate(ctx, store.Template{Key: t.Key, Title: title, Body: t.Body()}); err != nil {
+		saved, err := svc.SaveTemplate(ctx, t.Key, title, t.Body())
+		if err != nil {
 			return err
 		}
-		verb := "imported"
-		if exists {
-			verb = "replaced" // as add says it
+		verb := "replaced" // as add says it
+		if saved.Created {
+			verb = "imported"
 		}
 		fmt.Fprintf(a.streams.Out, "%s template %s from %s\n", verb, t.Key, from[t.Key])
 		a.printLint(t.Key, from[t.Key], t.Lint())
@@ -97,8 +96,8 @@ func templateFiles(paths []string) ([]string, error) {
 
 // exportList is what export writes: the template called key, or every
 // stored one. A missing database holds none, and is not created.
-func (a *app) exportList(ctx context.Context, key string) ([]store.Template, error) {
-	db, err := a.openStoreToRead(ctx)
+func (a *app) exportList(ctx context.Context, key string) ([]campaign.StoredTemplate, error) {
+	svc, closeDB, err := a.templates(ctx, true)
 	if _, ok := noStore(err); ok {
 		if key != "" {
 			return nil, errNoTemplate(key)
@@ -108,15 +107,15 @@ func (a *app) exportList(ctx context.Context, key string) ([]store.Template, err
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer closeDB()
 	if key == "" {
-		return db.Templates(ctx)
+		return svc.ListTemplates(ctx)
 	}
-	st, err := getTemplate(ctx, db, key)
+	st, err := getTemplate(ctx, svc, key)
 	if err != nil {
 		return nil, err
 	}
-	return []store.Template{st}, nil
+	return []campaign.StoredTemplate{st}, nil
 }
 
 func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {

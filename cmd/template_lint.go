@@ -64,23 +64,22 @@ func (a *app) lintTarget(ctx context.Context, ref string) (*template.Template, e
 		}
 		return t, nil
 	}
-	db, err := a.openStoreToRead(ctx)
+	svc, closeDB, err := a.templates(ctx, true)
 	if _, ok := noStore(err); ok {
 		return nil, errNoTemplate(ref)
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	st, err := getTemplate(ctx, db, ref)
+	defer closeDB()
+	st, err := getTemplate(ctx, svc, ref)
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.Parse(st.Key, st.Title, st.Body)
-	if err != nil {
-		return nil, usageErrorf("template lint: %s: %w", ref, err)
+	if st.ParseErr != nil {
+		return nil, usageErrorf("template lint: %s: %w", ref, st.ParseErr)
 	}
-	return t, nil
+	return st.Parsed, nil
 }
 
 // lintUsers renders every recipient of users with t, without sending, and

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestAuth_EveryRoute(t *testing.T) {
 			}
 			continue
 		}
-		path := strings.ReplaceAll(rt.Path, "{name}", "b1")
+		path := strings.NewReplacer("{name}", "b1", "{key}", "order").Replace(rt.Path)
 		for _, c := range []struct{ name, header string }{
 			{"none", ""},
 			{"wrong", "Bearer " + wrong},
@@ -59,6 +60,9 @@ func TestAuth_EveryRoute(t *testing.T) {
 	if len(f.spoolLeft()) > 0 || f.batches(t) != 0 {
 		t.Error("a refused request left something behind")
 	}
+	if l, err := f.svc.ListTemplates(context.Background()); err != nil || len(l) != 1 || l[0].Key != "order" || !l[0].CreatedAt.Equal(l[0].UpdatedAt) {
+		t.Errorf("a refused request changed the templates: %+v, %v", l, err)
+	}
 }
 
 // A key sees its own account's batches only: another account's is not
@@ -76,6 +80,7 @@ func TestAuth_OtherAccountsBatches(t *testing.T) {
 		{"POST", "/v1/batches/mine/pause"},
 		{"POST", "/v1/batches/mine/resume"},
 		{"POST", "/v1/batches/mine/retry"},
+		{"POST", "/v1/batches/mine/cancel"},
 	} {
 		w := f.do(c.method, c.path, f.keyB, "", "")
 		want(t, w, http.StatusNotFound)

@@ -221,6 +221,13 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) error {
 	return s.act(w, r, s.svc.Continue)
 }
 
+// handleCancel stops a batch for good: what it has still to send is
+// skipped ("cancelled"), what was sent stays sent; the answer is the batch.
+// A batch being sent stops once its in-flight sends are recorded.
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) error {
+	return s.act(w, r, s.svc.Cancel)
+}
+
 // act applies do to the request's batch and answers the batch.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, do func(context.Context, string) error) error {
 	if err := s.noBody(w, r); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/megasend/megasend/campaign"
+	"github.com/megasend/megasend/wechat/wechattest"
 )
 
 // decodeMessage decodes a message answer.
@@ -212,5 +213,26 @@ func TestMessages_OtherAccountNotFound(t *testing.T) {
 	} {
 		w := f.do("GET", tt.path, tt.key, "", "")
 		want(t, w, http.StatusNotFound)
+	}
+}
+
+// A template replaced or removed over the API is what the next message is
+// accepted with (or refused for) at once, not after the cache's second.
+func TestMessages_TemplateChangedOverTheAPI(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	want(t, f.do("POST", "/v1/messages", f.keyA, mediaJSON, messageBody(openid(1), "a", "")), http.StatusAccepted)
+	body := fmt.Sprintf(`{"body":{"touser":"${openid}","template_id":%q,"data":{"keyword1":{"value":"${other}"}}}}`,
+		wechattest.DefaultTemplates()[0].TemplateID)
+	want(t, f.do("PUT", "/v1/templates/order", f.keyA, mediaJSON, body), http.StatusOK)
+	w := f.do("POST", "/v1/messages", f.keyA, mediaJSON, messageBody(openid(1), "a", ""))
+	want(t, w, http.StatusUnprocessableEntity)
+	if e := apiError(t, w); e.Field != "vars.other" {
+		t.Errorf("refused for %q, want vars.other", e.Field)
+	}
+	want(t, f.do("DELETE", "/v1/templates/order", f.keyA, "", ""), http.StatusNoContent)
+	w = f.do("POST", "/v1/messages", f.keyA, mediaJSON, `{"template":"order","openid":"`+openid(1)+`","vars":{"other":"x"}}`)
+	want(t, w, http.StatusUnprocessableEntity)
+	if e := apiError(t, w); e.Field != "template" {
+		t.Errorf("refused for %q, want template", e.Field)
 	}
 }

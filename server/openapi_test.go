@@ -71,7 +71,7 @@ func TestHealth(t *testing.T) {
 	if strings.TrimSpace(w.Body.String()) != "{\n  \"status\": \"ok\"\n}" {
 		t.Errorf("body %s", w.Body)
 	}
-	for _, path := range []string{"/v1/messages", "/metrics", "/v1/templates"} {
+	for _, path := range []string{"/v1/messages", "/metrics", "/v1/nosuch"} {
 		w := f.do("GET", path, f.keyA, "", "")
 		want(t, w, http.StatusNotFound)
 		apiError(t, w)

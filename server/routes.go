@@ -40,6 +40,11 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/batches/{name}/pause", true, s.handlePause},
 		{"POST", "/v1/batches/{name}/resume", true, s.handleResume},
 		{"POST", "/v1/batches/{name}/retry", true, s.handleRetry},
+		{"POST", "/v1/batches/{name}/cancel", true, s.handleCancel},
+		{"GET", "/v1/templates", true, s.handleListTemplates},
+		{"GET", "/v1/templates/{key}", true, s.handleGetTemplate},
+		{"PUT", "/v1/templates/{key}", true, s.handlePutTemplate},
+		{"DELETE", "/v1/templates/{key}", true, s.handleDeleteTemplate},
 	}
 }
 

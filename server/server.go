@@ -66,6 +66,9 @@ type Config struct {
 	// MetricsPublic opens /metrics to every client; otherwise only
 	// loopback clients may scrape it (403 for the others).
 	MetricsPublic bool
+	// Started is when this process began; spool files last written before
+	// it by a process no longer running are removed by New. Zero: now.
+	Started time.Time
 	// Log receives the access log and the details of internal errors; nil
 	// discards.
 	Log *slog.Logger
@@ -103,6 +106,9 @@ func New(cfg Config) (*Server, error) {
 	case cfg.DB == nil:
 		return nil, errors.New("server: no database")
 	}
+	if cfg.Started.IsZero() {
+		cfg.Started = time.Now()
+	}
 	s := &Server{
 		svc: cfg.Service, keys: cfg.Keys, db: cfg.DB, accounts: cfg.Accounts,
 		receivers: map[string]*wechat.Receiver{},
@@ -123,6 +129,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	// Uploads of a serve killed mid-request are never removed otherwise.
+	if removed, err := sweepSpool(s.spoolDir, cfg.Started); err != nil {
+		s.log.Warn("cannot remove upload spool files left by a stopped process", "dir", s.spoolDir, "err", err)
+	} else if len(removed) > 0 {
+		s.log.Info("removed upload spool files left by a stopped process", "dir", s.spoolDir, "files", len(removed))
 	}
 	names := make([]string, 0, len(s.accounts))
 	for name := range s.accounts {

@@ -86,7 +86,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (*upload, er
 			Msg: fmt.Sprintf("Content-Type %s: want %s, %s or %s", media, mediaJSON, mediaCSV, mediaJSONL)}
 	}
 
-	f, err := os.CreateTemp(s.spoolDir, ".megasend-upload-*")
+	f, err := createSpool(s.spoolDir)
 	if err != nil {
 		return nil, fmt.Errorf("spool upload: %w", err)
 	}

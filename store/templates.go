@@ -25,23 +25,43 @@ type Template struct {
 // body. A replaced template keeps its created_at; updated_at is now. It
 // returns an error for an empty key or body.
 func (d *DB) PutTemplate(ctx context.Context, t Template) error {
+	_, err := d.SaveTemplate(ctx, t)
+	return err
+}
+
+// SaveTemplate is PutTemplate that also reports whether t was created
+// rather than replaced, decided in the same transaction as the write, so
+// that two callers saving one new key are told "created" once.
+func (d *DB) SaveTemplate(ctx context.Context, t Template) (created bool, err error) {
 	if t.Key == "" {
-		return errors.New("put template: empty key")
+		return false, errors.New("put template: empty key")
 	}
 	if len(t.Body) == 0 {
-		return fmt.Errorf("put template %s: empty body", t.Key)
+		return false, fmt.Errorf("put template %s: empty body", t.Key)
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("put template %s: %w", t.Key, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM templates WHERE tmpl_key = ?`, t.Key).Scan(&n); err != nil {
+		return false, fmt.Errorf("put template %s: %w", t.Key, err)
 	}
 	now := d.nowMS()
 	// The body is bound as a string so SQLite stores TEXT, as the schema
 	// says, and the sqlite3 shell shows it readably.
-	_, err := d.db.ExecContext(ctx, `
+	_, err = tx.ExecContext(ctx, `
 		INSERT INTO templates (tmpl_key, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (tmpl_key) DO UPDATE SET title = excluded.title, body = excluded.body, updated_at = excluded.updated_at`,
 		t.Key, t.Title, string(t.Body), now, now)
 	if err != nil {
-		return fmt.Errorf("put template %s: %w", t.Key, err)
+		return false, fmt.Errorf("put template %s: %w", t.Key, err)
 	}
-	return nil
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("put template %s: %w", t.Key, err)
+	}
+	return n == 0, nil
 }
 
 const templateColumns = `tmpl_key, title, body, created_at, updated_at`
