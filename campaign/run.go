@@ -153,11 +153,16 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 	}
 	// The quiet hours' start stops the run as a signal does: in-flight sends
 	// finish and are recorded, the rest waits for the window's end.
+	// A cancel at the time, not a deadline: rate.Limiter.Wait refuses at
+	// once a wait that would end past a context's deadline, which would
+	// hold recipients back before the window began.
 	ectx := ctx
 	if !quiet.IsZero() {
-		var cancel context.CancelFunc
-		ectx, cancel = context.WithDeadlineCause(ctx, quiet.Next(time.Now()), ErrQuietHours)
-		defer cancel()
+		var cancel context.CancelCauseFunc
+		ectx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		begin := time.AfterFunc(time.Until(quiet.Next(time.Now())), func() { cancel(ErrQuietHours) })
+		defer begin.Stop()
 	}
 	res := eng.Run(ectx)
 	if res.Stop == sender.StopInterrupted && ctx.Err() == nil && errors.Is(context.Cause(ectx), ErrQuietHours) {
