@@ -56,6 +56,7 @@ func TestScript(t *testing.T) {
 			"receiver":      cmdReceiver,
 			"receipts":      cmdReceipts,
 			"sandbox-proc":  cmdSandboxProc,
+			"quiet-window":  cmdQuietWindow,
 		},
 	})
 }
@@ -220,4 +221,22 @@ func cmdWeChatUnique(ts *testscript.TestScript, neg bool, args []string) {
 	if (len(dups) == 0) == neg {
 		ts.Fatalf("duplicate deliveries: %s", fmt.Sprint(dups))
 	}
+}
+
+// cmdQuietWindow sets $QUIET to quiet hours from now+FROM to now+TO, to the
+// second, on Asia/Shanghai's clock (the default timezone):
+//
+//	quiet-window FROM TO
+func cmdQuietWindow(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: quiet-window FROM TO")
+	}
+	from, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	to, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	ts.Check(err)
+	now := time.Now().In(loc)
+	ts.Setenv("QUIET", now.Add(from).Format("15:04:05")+"-"+now.Add(to).Format("15:04:05"))
 }

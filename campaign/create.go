@@ -24,6 +24,10 @@ type Spec struct {
 	Input       Input
 	// Preview is how many rendered bodies to keep, from the first rows.
 	Preview int
+	// Policy, if set, is kept with the batch (a continued batch's is
+	// replaced); nil: the batch follows its account's configuration, or
+	// what an earlier run of it asked for.
+	Policy *Policy
 }
 
 // Imported is what reading a source found besides its recipients: value
@@ -67,10 +71,16 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 		if sb, err = s.continueBatch(ctx, nb); err != nil {
 			return nil, nil, err
 		}
+		if err := s.setPolicy(ctx, sb.ID, spec.Policy); err != nil {
+			return nil, nil, err
+		}
 		if sb.Status != store.StatusImporting {
 			return &Batch{Batch: sb, Template: t}, nil, nil
 		}
 	case err != nil:
+		return nil, nil, err
+	}
+	if err := s.setPolicy(ctx, sb.ID, spec.Policy); err != nil {
 		return nil, nil, err
 	}
 	s.log.Info("importing recipients", "batch", sb.Name, "users", spec.Source.Name)

@@ -151,6 +151,12 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 	if m.NotBefore.After(time.Now()) {
 		return nil
 	}
+	if q := r.opts.QuietHours; q.Contains(time.Now()) {
+		end := q.Next(time.Now())
+		return db.FinishMessage(rec, store.MessageOutcome{ID: m.ID, State: m.State, At: time.Now(), NotBefore: end,
+			Errcode: m.Errcode, Errmsg: m.Errmsg,
+			Detail: fmt.Sprintf("quiet hours (%s); held until %s", q, end.Format(time.RFC3339))})
+	}
 	window := r.opts.DedupWindow
 	if window <= 0 {
 		window = 10 * time.Minute

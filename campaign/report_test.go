@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/megasend/megasend/policy"
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/wechat"
@@ -80,7 +81,7 @@ func TestService_Report(t *testing.T) {
 				f.send(b, sent(2, sec(2)), failed(3, store.StateFailed, 40037, "invalid template_id", sec(3)))
 				f.now = sec(10)
 				err := &wechat.APIError{Op: "message/template/send", Code: 40037, Msg: "invalid template_id rid: 2", Class: wechat.ClassFatal}
-				f.setStatus(b, store.StatusPaused, pauseReason(sender.Result{Stop: sender.StopFatal, Err: err}, b.Name, noticeTemplate(t)))
+				f.setStatus(b, store.StatusPaused, pauseReason(sender.Result{Stop: sender.StopFatal, Err: err}, b.Name, noticeTemplate(t), policy.QuietHours{}))
 			},
 			want: want{
 				status: store.StatusPaused, counts: Counts{Total: 5, Sent: 1, Failed: 1, Pending: 3},
@@ -95,7 +96,7 @@ func TestService_Report(t *testing.T) {
 			setup: func(f *ledgerFixture, b store.Batch) {
 				f.send(b, sent(2, sec(2)))
 				f.now = sec(4)
-				f.setStatus(b, store.StatusPaused, pauseReason(sender.Result{Stop: sender.StopInterrupted}, b.Name, noticeTemplate(t)))
+				f.setStatus(b, store.StatusPaused, pauseReason(sender.Result{Stop: sender.StopInterrupted}, b.Name, noticeTemplate(t), policy.QuietHours{}))
 			},
 			want: want{
 				status: store.StatusPaused, counts: Counts{Total: 5, Sent: 1, Pending: 4},

@@ -19,6 +19,8 @@ type ResumeSpec struct {
 	// interrupted; a batch imported already refuses an Encoding.
 	Input   Input
 	Preview int
+	// Policy, if set, replaces what the batch was asked to observe.
+	Policy *Policy
 }
 
 // Resume takes batch spec.Name up again: it proves the ledger sound, takes
@@ -42,6 +44,9 @@ func (s *Service) Resume(ctx context.Context, spec ResumeSpec) (*Batch, *Importe
 			Msg: fmt.Sprintf("batch %s has imported its users already: --resume reads no users file; drop --encoding", b.Name)}
 	}
 	if err := s.lock(ctx, b); err != nil {
+		return nil, nil, err
+	}
+	if err := s.setPolicy(ctx, b.ID, spec.Policy); err != nil {
 		return nil, nil, err
 	}
 	if spec.Template != nil {

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/megasend/megasend/policy"
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
@@ -34,7 +35,10 @@ type RunOptions struct {
 	// Limiter, if set, is the account's limiter, shared with its other
 	// senders (sender.Config.Limiter).
 	Limiter *rate.Limiter
-	OnEvent func(sender.Event)
+	// QuietHours are the account's: nothing is sent inside them. A batch
+	// given its own (Spec.Policy) observes those instead.
+	QuietHours policy.QuietHours
+	OnEvent    func(sender.Event)
 	// Confirm, if set, is asked once everything is ready, with how many
 	// recipients are about to be sent; false ends the run with ErrDeclined
 	// before anything is sent.
@@ -92,6 +96,19 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 		}
 		return RunResult{}, err
 	}
+	quiet, err := s.quietHours(ctx, b, o)
+	if err != nil {
+		return RunResult{}, err
+	}
+	if now := time.Now(); quiet.Contains(now) {
+		// Nothing is sent, not even the preflight's probe: the batch waits
+		// for the window's end, resumable.
+		res := sender.Result{Stop: sender.StopQuiet, ResumeAt: quiet.Next(now), Err: ErrQuietHours}
+		if err := s.settle(context.WithoutCancel(ctx), b, res, quiet); err != nil {
+			return RunResult{}, err
+		}
+		return s.ended(ctx, b, RunResult{Result: res})
+	}
 	if err := s.Preflight(ctx, o.Client, b.Template, remaining); err != nil {
 		return interrupted(err)
 	}
@@ -134,7 +151,23 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 	if o.Started != nil {
 		stopProgress = o.Started(eng)
 	}
-	res := eng.Run(ctx)
+	// The quiet hours' start stops the run as a signal does: in-flight sends
+	// finish and are recorded, the rest waits for the window's end.
+	// A cancel at the time, not a deadline: rate.Limiter.Wait refuses at
+	// once a wait that would end past a context's deadline, which would
+	// hold recipients back before the window began.
+	ectx := ctx
+	if !quiet.IsZero() {
+		var cancel context.CancelCauseFunc
+		ectx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		begin := time.AfterFunc(time.Until(quiet.Next(time.Now())), func() { cancel(ErrQuietHours) })
+		defer begin.Stop()
+	}
+	res := eng.Run(ectx)
+	if res.Stop == sender.StopInterrupted && ctx.Err() == nil && errors.Is(context.Cause(ectx), ErrQuietHours) {
+		res.Stop, res.Err, res.ResumeAt = sender.StopQuiet, ErrQuietHours, quiet.Next(time.Now())
+	}
 	if err := ledger.Close(); err != nil && res.Stop == sender.StopNone {
 		res = sender.Result{Stop: sender.StopError, Err: err}
 	}
@@ -144,7 +177,7 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 		// Not a word more to a damaged file, not even the batch's status.
 		return out, fmt.Errorf("batch %s stopped: %w", b.Name, res.Err)
 	}
-	if err := s.settle(context.WithoutCancel(ctx), b, res); err != nil {
+	if err := s.settle(context.WithoutCancel(ctx), b, res, quiet); err != nil {
 		return out, err
 	}
 	if res.Stop == sender.StopUnreachable && res.Sent+res.Failed+res.Unknown == 0 {
@@ -167,7 +200,7 @@ func (s *Service) ended(ctx context.Context, b *Batch, r RunResult) (RunResult, 
 
 // settle writes the batch's status from how the run ended and what the
 // ledger holds.
-func (s *Service) settle(ctx context.Context, b *Batch, res sender.Result) error {
+func (s *Service) settle(ctx context.Context, b *Batch, res sender.Result, quiet policy.QuietHours) error {
 	c, err := s.db.Counts(ctx, b.ID)
 	if err != nil {
 		return err
@@ -175,12 +208,14 @@ func (s *Service) settle(ctx context.Context, b *Batch, res sender.Result) error
 	if res.Stop == sender.StopNone && c.Pending == 0 && c.Inflight == 0 {
 		return s.db.SetStatus(ctx, b.ID, store.StatusDone, "")
 	}
-	return s.db.SetStatus(ctx, b.ID, store.StatusPaused, pauseReason(res, b.Name, b.Template))
+	return s.db.SetStatus(ctx, b.ID, store.StatusPaused, pauseReason(res, b.Name, b.Template, quiet))
 }
 
 // pauseReason is the sentence the ledger keeps for a paused batch.
-func pauseReason(res sender.Result, name string, t *template.Template) string {
+func pauseReason(res sender.Result, name string, t *template.Template, quiet policy.QuietHours) string {
 	switch res.Stop {
+	case sender.StopQuiet:
+		return fmt.Sprintf("%s (%s); sending may resume at %s", res.Stop, quiet, res.ResumeAt.Format("2006-01-02 15:04 MST"))
 	case sender.StopNone:
 		return "stopped with recipients left"
 	case sender.StopQuota:

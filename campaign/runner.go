@@ -245,6 +245,8 @@ func (r *Runner) stopped(ctx context.Context, b *Batch, res RunResult, cause err
 		r.quotaUntil = res.QuotaResetAt
 		r.mu.Unlock()
 		return r.schedule(ctx, b.Batch, store.Schedule{NotBefore: res.QuotaResetAt})
+	case sender.StopQuiet:
+		return r.schedule(ctx, b.Batch, store.Schedule{NotBefore: res.ResumeAt})
 	case sender.StopUnreachable:
 		return r.schedule(ctx, b.Batch, store.Schedule{NotBefore: time.Now().Add(r.Retry)})
 	}

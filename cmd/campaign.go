@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/megasend/megasend/campaign"
+	"github.com/megasend/megasend/policy"
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
@@ -44,6 +45,9 @@ type campaignOptions struct {
 	dedupWindow    time.Duration
 	timeout        time.Duration
 	notAfter       string
+	quietHours     string
+	// policy is what --quiet-hours asks of the batch; nil without it.
+	policy *campaign.Policy
 }
 
 func (a *app) campaignCommand() *cli.Command {
@@ -53,10 +57,11 @@ func (a *app) campaignCommand() *cli.Command {
 		Usage: "send a template to every recipient of a file, or resume a batch",
 		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [--rate N] [--concurrency N]
                   [--dry-run] [--preview N] [--sandbox] [--max-errors N|P%] [--yes] [--encoding gbk]
-                  [--not-after TIME] [--request-timeout DURATION] [--openid-check loose]
+                  [--not-after TIME] [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
+                  [--openid-check loose]
 megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-run] [--preview N] [--sandbox]
                   [--rate N] [--concurrency N] [--max-errors N|P%] [--yes] [--not-after TIME]
-                  [--request-timeout DURATION]
+                  [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
 
 --template takes a key stored with 'megasend template add', or a path: an argument
 containing a / or ending in .json or .toml is a file path.`,
@@ -76,6 +81,7 @@ containing a / or ending in .json or .toml is a file path.`,
 			&cli.StringFlag{Name: flgEncoding, Usage: "`NAME` of the users file's encoding: utf-8 or gbk", DefaultText: "utf-8", Destination: &o.encoding},
 			openIDCheckFlag(&o.openidCheck),
 			&cli.StringFlag{Name: flgNotAfter, Usage: "do not start or continue sending after `TIME` (2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00 today)", Destination: &o.notAfter},
+			&cli.StringFlag{Name: flgQuietHours, Usage: "send nothing between `HH:MM-HH:MM` (the account's timezone, default Asia/Shanghai; off: none); kept with the batch", DefaultText: "the account's quiet_hours", Destination: &o.quietHours},
 			&cli.DurationFlag{Name: flgReqTimeout, Usage: "give up on one WeChat API request after `DURATION` (15s, 1m)", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
@@ -168,6 +174,13 @@ func (a *app) runCampaignIn(ctx context.Context, o campaignOptions, l *ledger) e
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadlineCause(ctx, deadline, fmt.Errorf("past --%s %s", flgNotAfter, deadline.Format(time.RFC3339)))
 		defer cancel()
+	}
+	if o.quietHours != "" {
+		q, err := policy.ParseQuietHours(o.quietHours, cr.TimeZone)
+		if err != nil {
+			return usageErrorf("--%s: %w", flgQuietHours, err)
+		}
+		o.policy = &campaign.Policy{QuietHours: q}
 	}
 	if !o.rateSet {
 		o.rate = cr.Rate // 0: as fast as the workers go
@@ -262,7 +275,7 @@ func (a *app) prepareBatch(ctx context.Context, l *ledger, o campaignOptions, cr
 	}
 	b, imp, err := l.svc.Create(ctx, campaign.Spec{
 		Name: o.batch, Template: t, TemplateRef: o.template, Source: src.Source, Account: cr.Name,
-		Input: o.input(), Preview: o.preview,
+		Input: o.input(), Preview: o.preview, Policy: o.policy,
 	})
 	if campaign.ErrorCode(err) == campaign.Conflict {
 		err = fmt.Errorf("%w; use another --%s name, or --resume %s to continue the original", err, flgBatch, cmp.Or(o.batch, "NAME"))
@@ -273,7 +286,7 @@ func (a *app) prepareBatch(ctx context.Context, l *ledger, o campaignOptions, cr
 // resumeBatch takes up the batch --resume names, with the template
 // --template gives it if set.
 func (a *app) resumeBatch(ctx context.Context, l *ledger, o campaignOptions) (*campaign.Batch, error) {
-	spec := campaign.ResumeSpec{Name: o.resume, TemplateRef: o.template, Input: o.input(), Preview: o.preview}
+	spec := campaign.ResumeSpec{Name: o.resume, TemplateRef: o.template, Input: o.input(), Preview: o.preview, Policy: o.policy}
 	if o.template != "" {
 		// The batch first: a missing batch is the news, not its template.
 		if _, err := l.svc.Find(ctx, o.resume); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/megasend/megasend/policy"
 	"github.com/megasend/megasend/recipient"
 )
 
@@ -49,6 +50,10 @@ type Account struct {
 	// callback URL with (serve); EncodingAESKey, set, is safe mode's key.
 	CallbackToken  string `toml:"callback_token"`
 	EncodingAESKey string `toml:"encoding_aes_key"`
+	// QuietHours is a daily window in which nothing is sent ("22:00-08:00"),
+	// read in TimeZone (an IANA name; default Asia/Shanghai).
+	QuietHours string `toml:"quiet_hours"`
+	TimeZone   string `toml:"timezone"`
 }
 
 // duration is a time.Duration written in TOML as a string such as "15s".
@@ -174,6 +179,10 @@ type credentials struct {
 	// serve's callback URL: secrets, like AppSecret.
 	CallbackToken  string
 	EncodingAESKey string
+	// QuietHours are the account's (quiet_hours, timezone); TimeZone is
+	// the zone a --quiet-hours flag is read in.
+	QuietHours policy.QuietHours
+	TimeZone   string
 
 	configPath string // the file the account came from, for messages
 	inConfig   bool   // the account is a table in that file
@@ -230,7 +239,12 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 	case acc.Timeout.Duration < 0:
 		return credentials{}, usageErrorf("account %s: timeout %q in %s: want a positive duration such as \"15s\"", name, acc.Timeout.Duration, cfg.path)
 	}
+	quiet, err := policy.ParseQuietHours(acc.QuietHours, acc.TimeZone)
+	if err != nil {
+		return credentials{}, usageErrorf("account %s: quiet_hours/timezone in %s: %w", name, cfg.path, err)
+	}
 	cr := credentials{
+		QuietHours: quiet, TimeZone: acc.TimeZone,
 		Name: name, configPath: cfg.path, inConfig: ok, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
 		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,
 		secretEnv: acc.AppSecretEnv, secretFile: acc.AppSecretFile,

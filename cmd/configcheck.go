@@ -97,6 +97,7 @@ func (a *app) runConfigCheck(ctx context.Context, o configCheckOptions) error {
 		conc = "32 (default)"
 	}
 	row("concurrency", conc, "")
+	row("quiet_hours", orDefault(cr.QuietHours.String(), "none"), "")
 	// Whether serve can check WeChat's pushes, never the values: the token
 	// and key forge and read them.
 	cbToken := maskSecret(cr.CallbackToken)

@@ -26,6 +26,7 @@ const (
 	flgOpenIDCheck = "openid-check"
 	flgNotAfter    = "not-after"
 	flgReqTimeout  = "request-timeout"
+	flgQuietHours  = "quiet-hours"
 
 	flgFormat  = "format"
 	flgFailed  = "failed"

@@ -16,10 +16,11 @@ const (
 	StopThreshold              // --max-errors was exceeded
 	StopUnreachable            // WeChat could not be connected to
 	StopError                  // a local failure: the database, the lock
+	StopQuiet                  // the batch's quiet hours began
 )
 
 var stopNames = [...]string{"", "interrupted", "daily quota reached", "batch-fatal error", "error threshold exceeded",
-	"WeChat API unreachable", "local error"}
+	"WeChat API unreachable", "local error", "quiet hours"}
 
 func (s StopReason) String() string { return stopNames[s] }
 
@@ -32,6 +33,8 @@ type Result struct {
 	Err error
 	// QuotaResetAt is when the daily quota resets (StopQuota only).
 	QuotaResetAt time.Time
+	// ResumeAt is when the quiet hours end (StopQuiet only).
+	ResumeAt time.Time
 
 	Sent, Failed, Unknown int64
 	// RetriedLate counts the recipients whose transient budget ran out and
