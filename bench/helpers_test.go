@@ -70,3 +70,35 @@ func TestPeakRSS(t *testing.T) {
 		}
 	}
 }
+
+// serve's address is read from its plain line or from its JSON log.
+func TestListening(t *testing.T) {
+	for _, tt := range []struct {
+		line, want string
+		ok         bool
+	}{
+		{"listening on http://127.0.0.1:4242", "http://127.0.0.1:4242", true},
+		{`{"time":"2026-12-05T16:27:39Z","level":"INFO","msg":"listening on http://127.0.0.1:42881"}`, "http://127.0.0.1:42881", true},
+		{`{"level":"INFO","msg":"serving","addr":"127.0.0.1:42881"}`, "", false},
+		{"", "", false},
+	} {
+		if got, ok := listening([]byte(tt.line)); got != tt.want || ok != tt.ok {
+			t.Errorf("listening(%q) = %q, %v; want %q, %v", tt.line, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// The upload's own request line is found among serve's others.
+func TestRequestTook(t *testing.T) {
+	log := []byte(`{"time":"2026-12-05T16:27:40Z","msg":"request","path":"/healthz","took":1000}
+not json
+{"time":"2026-12-05T16:27:45.071Z","msg":"request","method":"POST","path":"/v1/batches","status":201,"took":34752000}
+`)
+	took, at, err := requestTook(log, "/v1/batches")
+	if err != nil || took != 34752*time.Microsecond || !at.Equal(time.Date(2026, 12, 5, 16, 27, 45, 71e6, time.UTC)) {
+		t.Errorf("requestTook = %v, %v, %v", took, at, err)
+	}
+	if _, _, err := requestTook(log, "/v1/messages"); err == nil {
+		t.Error("a request never logged was found")
+	}
+}

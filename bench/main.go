@@ -3,7 +3,7 @@
 //
 //	go run ./bench                        # everything, 6 to 10 minutes on 2 cores
 //	go run ./bench -quick                 # small sizes: a smoke run in under 30 s
-//	go run ./bench -only ceiling,e2e      # some scenarios: ceiling, e2e, latency, seed, scale, rate, storm
+//	go run ./bench -only ceiling,e2e      # some scenarios: ceiling, e2e, latency, seed, scale, rate, storm, serve-upload
 //	go run ./bench -rounds 5              # more interleaved rounds of the noisiest figures (3 by default)
 //
 // It builds megasend with go build into a temporary directory, starts
@@ -27,7 +27,7 @@ import (
 )
 
 // scenarios in the order they run and print.
-var scenarios = []string{"ceiling", "e2e", "latency", "seed", "scale", "rate", "storm"}
+var scenarios = []string{"ceiling", "e2e", "latency", "seed", "scale", "rate", "storm", "serve-upload"}
 
 // sizes are the workloads; full ones are the issue's.
 type sizes struct {
@@ -41,13 +41,16 @@ type sizes struct {
 	rate      float64
 	rateFor   time.Duration
 	storm     int // recipients of each storm run
+	upload    int // rows of the CSV uploaded to serve and imported by the CLI
 }
 
 var (
 	fullSizes = sizes{conc: 64, e2e: 100_000, lat200: 20_000, lat1000: 50_000, seed: 1500,
-		scale: 1_000_000, scaleSent: 990_000, rate: 500, rateFor: 20 * time.Second, storm: 20_000}
+		scale: 1_000_000, scaleSent: 990_000, rate: 500, rateFor: 20 * time.Second, storm: 20_000,
+		upload: 1_000_000}
 	quickSizes = sizes{conc: 64, e2e: 5_000, lat200: 2_000, lat1000: 5_000, seed: 150,
-		scale: 20_000, scaleSent: 19_800, rate: 500, rateFor: 2 * time.Second, storm: 2_000}
+		scale: 20_000, scaleSent: 19_800, rate: 500, rateFor: 2 * time.Second, storm: 2_000,
+		upload: 100_000}
 )
 
 func main() {
@@ -64,7 +67,7 @@ func run(ctx context.Context, args []string) int {
 	only := fs.String("only", "", "comma-separated scenarios to run: "+strings.Join(scenarios, ","))
 	quick := fs.Bool("quick", false, "small sizes: a smoke run, targets not comparable")
 	keep := fs.Bool("keep", false, "keep the temporary directory (binary, databases, recipient files)")
-	rounds := fs.Int("rounds", 3, "interleaved rounds of the ceiling and e2e runs, of the million-row import and of the storm's pair; the median is judged (1 with -quick)")
+	rounds := fs.Int("rounds", 3, "interleaved rounds of the ceiling and e2e runs, of the million-row import, of the storm's pair and of serve-upload's pair; the median is judged (1 with -quick)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -105,6 +108,7 @@ func run(ctx context.Context, args []string) int {
 	steps := map[string]func(context.Context) error{
 		"ceiling": zero, "e2e": zero, "latency": b.latency,
 		"seed": b.seedCase, "scale": b.scale, "rate": b.rateAccuracy, "storm": b.storm,
+		"serve-upload": b.serveUpload,
 	}
 	failed := false
 	for _, s := range scenarios {

@@ -281,6 +281,13 @@ func (s *Service) Report(ctx context.Context, name string) (*Report, error) {
 		r.Failures = append(r.Failures, Failure{State: g.State, Errcode: g.Errcode, Class: wechat.Classify(g.Errcode).String(),
 			Count: g.Count, Meaning: meaning, Advice: advice, Errmsg: g.Errmsg})
 	}
+	// The first failed rows are found by a walk over the batch's recipients
+	// in line order: 0.4 s for a million. A batch whose audit counted no
+	// failure has none to find; such is every batch just created, whose
+	// report is the answer to its upload (POST /v1/batches).
+	if audit.Counts.Failed+audit.Counts.Unknown == 0 {
+		return r, nil
+	}
 	n := FirstFailed
 	err = s.db.Recipients(ctx, b.ID, FailedStates(), func(rc store.Recipient) error {
 		if n == 0 {

@@ -11,9 +11,10 @@ import (
 // Submit creates the batch spec describes, as Create does, and hands it to
 // the service's runner of its account, to be sent from sendAt (zero: now).
 // The same request again (same name and content) returns the same batch,
-// with Created false, and changes nothing. A batch whose import was cut
-// short is not kept: its request was never answered. The batch comes back
-// unlocked: the runner takes it.
+// with Created false, and changes nothing; a batch left importing by a
+// process that was killed is imported again and handed over. A batch whose
+// import was cut short is not kept: its request was never answered. The
+// batch comes back unlocked: the runner takes it.
 func (s *Service) Submit(ctx context.Context, spec Spec, sendAt time.Time) (*Batch, *Imported, error) {
 	// A batch this process holds already is being sent by its runner: the
 	// lock is re-entrant, so Create takes it again, and releasing it here
@@ -39,7 +40,11 @@ func (s *Service) Submit(ctx context.Context, spec Spec, sendAt time.Time) (*Bat
 			return nil, imp, err
 		}
 	}
-	if b.Created {
+	// A batch this request imported goes to the runner: a new one, or one
+	// whose import a killed process left unfinished (its request was never
+	// answered; this is that request again). A batch found whole is left as
+	// it is: given already, or the CLI's.
+	if b.Created || imp != nil {
 		if err := s.db.SetSchedule(ctx, b.ID, store.Schedule{NotBefore: sendAt}); err != nil {
 			return nil, imp, err
 		}
