@@ -99,7 +99,7 @@ type Options struct {
 	// Latency delays every API answer. If LatencyMax > Latency the delay is
 	// drawn uniformly from [Latency, LatencyMax].
 	Latency, LatencyMax time.Duration
-	// FailRate is the fraction of otherwise valid template sends answered
+	// FailRate is the fraction of otherwise valid sends (every kind) answered
 	// errcode -1 "system error" (and not delivered).
 	FailRate float64
 

@@ -22,7 +22,7 @@ type Stats struct {
 	// Rejected counts the send endpoints' error answers (every kind) by
 	// errcode, injected ones included.
 	Rejected map[int]int64 `json:"rejected"`
-	// HTTPFaults counts template sends answered with an HTTP error status
+	// HTTPFaults counts sends of any kind answered with an HTTP error status
 	// or an HTML page; Dropped those whose connection was closed; Stalled
 	// those whose answer was held after delivery.
 	HTTPFaults int64 `json:"http_faults"`
