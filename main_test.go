@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -76,6 +77,9 @@ func sim(ts *testscript.TestScript) *wechattest.Server {
 // cmdSandbox starts a simulated WeChat API for the script:
 //
 //	sandbox [quota=N] [latency=D] [dedup=D] [unfollowed=ID,...] [ttl=D]
+//	        [followers=N] [tags=NAME=COUNT,...] [interacted=P%|ID,...] [subscribed=P%|ID,...]
+//
+// followers makes membership real (see wechattest.Options.Followers).
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! sandbox")
@@ -95,6 +99,18 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			o.TokenTTL, err = time.ParseDuration(v)
 		case "unfollowed":
 			o.Unfollowed = strings.Split(v, ",")
+		case "followers":
+			o.Followers, err = strconv.Atoi(v)
+		case "tags":
+			for _, t := range strings.Split(v, ",") {
+				name, count, _ := strings.Cut(t, "=")
+				n, cerr := strconv.Atoi(count)
+				o.Tags, err = append(o.Tags, wechattest.Tag{Name: name, Count: n}), errors.Join(err, cerr)
+			}
+		case "interacted":
+			o.Interacted, err = scriptAudience(v)
+		case "subscribed":
+			o.Subscribed, err = scriptAudience(v)
 		default:
 			ts.Fatalf("sandbox: unknown option %q", a)
 		}
@@ -108,6 +124,16 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("MEGASEND_APP_SECRET", wechattest.DefaultAppSecret)
 }
 
+// scriptAudience parses a sandbox audience option: "P%" or openids
+// separated by commas.
+func scriptAudience(v string) (*wechattest.Audience, error) {
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		f, err := strconv.ParseFloat(p, 64)
+		return &wechattest.Audience{Percent: f}, err
+	}
+	return &wechattest.Audience{OpenIDs: strings.Split(v, ",")}, nil
+}
+
 // cmdWeChat drives the sandbox's fault knobs, or POSTs to one of its
 // control endpoints as a user's script would, printing the answer, or calls
 // its API as another SDK would (call), printing "HTTP STATUS" and the body;
@@ -115,9 +141,16 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 //
 //	wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N | post PATH
 //	wechat call METHOD PATH [BODY]
+//
+// call goes to the script's sandbox, or else to the one sandbox-proc
+// started.
 func cmdWeChat(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: wechat fail CODE N | revoke-at N | revoke | quota N | quota-reset | drop N | post PATH | call METHOD PATH [BODY]")
+	}
+	if args[0] == "call" {
+		callAPI(ts, args)
+		return
 	}
 	s := sim(ts)
 	num := func(i int) int {
@@ -154,34 +187,45 @@ func cmdWeChat(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("POST %s: %s %s", args[1], resp.Status, body)
 		}
 		ts.Stdout().Write(body)
-	case "call":
-		if len(args) < 3 || len(args) > 4 {
-			ts.Fatalf("usage: wechat call METHOD PATH [BODY]")
-		}
-		path := args[2]
-		if strings.Contains(path, "TOKEN") {
-			path = strings.ReplaceAll(path, "TOKEN", stableToken(ts, s))
-		}
-		var body io.Reader
-		if len(args) == 4 {
-			body = strings.NewReader(args[3])
-		}
-		req, err := http.NewRequest(args[1], s.URL+path, body)
-		ts.Check(err)
-		resp, err := http.DefaultClient.Do(req)
-		ts.Check(err)
-		defer resp.Body.Close()
-		answer, err := io.ReadAll(resp.Body)
-		ts.Check(err)
-		fmt.Fprintf(ts.Stdout(), "HTTP %d\n%s", resp.StatusCode, answer)
 	default:
 		ts.Fatalf("wechat: unknown action %q", args[0])
 	}
 }
 
-// stableToken fetches a stable access token from the sandbox over HTTP.
-func stableToken(ts *testscript.TestScript, s *wechattest.Server) string {
-	resp, err := http.Post(s.URL+"/cgi-bin/stable_token", "application/json", strings.NewReader(
+// callAPI is wechat call: the script's sandbox, or else the one
+// sandbox-proc started (MEGASEND_API_BASE).
+func callAPI(ts *testscript.TestScript, args []string) {
+	if len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: wechat call METHOD PATH [BODY]")
+	}
+	base := ts.Getenv("MEGASEND_API_BASE")
+	if h := ts.Value(simKey{}).(*simHolder); h.srv != nil {
+		base = h.srv.URL
+	}
+	if base == "" {
+		ts.Fatalf("no sandbox: run 'sandbox' or 'sandbox-proc start' first")
+	}
+	path := args[2]
+	if strings.Contains(path, "TOKEN") {
+		path = strings.ReplaceAll(path, "TOKEN", stableToken(ts, base))
+	}
+	var body io.Reader
+	if len(args) == 4 {
+		body = strings.NewReader(args[3])
+	}
+	req, err := http.NewRequest(args[1], base+path, body)
+	ts.Check(err)
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "HTTP %d\n%s", resp.StatusCode, answer)
+}
+
+// stableToken fetches a stable access token from the sandbox at base.
+func stableToken(ts *testscript.TestScript, base string) string {
+	resp, err := http.Post(base+"/cgi-bin/stable_token", "application/json", strings.NewReader(
 		`{"grant_type":"client_credential","appid":"`+wechattest.DefaultAppID+`","secret":"`+wechattest.DefaultAppSecret+`"}`))
 	ts.Check(err)
 	defer resp.Body.Close()

@@ -44,14 +44,6 @@ const (
 	flgSandboxReceiptRetry   = "receipt-retry"
 )
 
-// sandboxCallbackFlags names the flag of each wechattest.Options field
-// Validate may refuse.
-var sandboxCallbackFlags = map[string]string{
-	"CallbackURL":    flgSandboxCallback,
-	"CallbackToken":  flgSandboxCallbackToken,
-	"CallbackAESKey": flgSandboxCallbackAESKey,
-}
-
 // sandboxShutdownGrace bounds how long a stopping sandbox waits for
 // requests in flight.
 const sandboxShutdownGrace = 5 * time.Second
@@ -72,6 +64,11 @@ type sandboxOptions struct {
 	followers   int
 	seed        int64
 
+	followersSet bool // --followers given: membership is real
+	tags         string
+	interacted   string
+	subscribed   string
+
 	callback       string
 	callbackToken  string
 	callbackAESKey string
@@ -85,7 +82,7 @@ func (a *app) sandboxCommand() *cli.Command {
 	var o sandboxOptions
 	return &cli.Command{
 		Name:  "sandbox",
-		Usage: "serve a simulated WeChat API (tokens, template sends, quota, faults)",
+		Usage: "serve a simulated WeChat API (tokens, template, custom and subscribe sends, followers, quota, faults)",
 		UsageText: `megasend sandbox [--addr HOST:PORT] [--latency DURATION|MIN-MAX] [--deliveries FILE] [options]
 
 Prints "url: ...", "app_id: ..." and "app_secret: ..." on stdout, one per line,
@@ -102,7 +99,19 @@ moment after accepting a template message it posts the delivery receipt
 empty. Status "failed:user block" for the openids in --blocked FILE,
 "failed: system failed" for --system-failed FILE, "success" otherwise.
 GET /sandbox/stats counts receipts_queued, _posted, _answered, _failed,
-_dropped and _pending.`,
+_dropped and _pending.
+
+Followers and message kinds: user/get lists --followers N synthetic
+followers (25,000 by default); given explicitly, membership is real and a
+send of any kind to an openid outside them answers 40003, as WeChat does.
+--tags vip=300,beta=50 puts tags on them (tags/get, user/tag/get,
+tags/getidlist, user/info). Customer-service messages (custom/send) reach
+only the --interacted openids (a FILE of them, one per line, or a share such
+as 30%), inside the 48-hour window since the sandbox started, 5 per openid:
+45015 outside it, 45047 after the fifth. Subscribe notifications
+(subscribe/bizsend) reach only the --subscribed openids (FILE or P%): 43101
+for the others. Without these flags everyone is reached. Each --deliveries
+line says its "kind": template, custom or subscribe.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgSandboxAddr, Value: "127.0.0.1:8080", Usage: "listen on `HOST:PORT` (port 0 picks one)", Destination: &o.addr},
 			&cli.StringFlag{Name: flgSandboxAppID, Value: wechattest.DefaultAppID, Usage: "the `APPID` the sandbox accepts", Destination: &o.appID},
@@ -113,9 +122,12 @@ _dropped and _pending.`,
 			&cli.IntFlag{Name: flgSandboxQuota, Value: 100000, Usage: "daily template/send quota `N`", Destination: &o.quota},
 			&cli.DurationFlag{Name: flgSandboxTokenTTL, Value: 7200 * time.Second, Usage: "access token lifetime `DURATION` (1s or more)", Destination: &o.tokenTTL},
 			&cli.Float64Flag{Name: flgSandboxFailRate, Usage: "`FRACTION` of sends answered -1 system error (0.2: one in five)", Destination: &o.failRate},
-			&cli.StringFlag{Name: flgSandboxUnfollowed, Usage: "openids answered 43004, one per line in `FILE`", Destination: &o.unfollowed},
+			&cli.StringFlag{Name: flgSandboxUnfollowed, Usage: "openids that unfollowed (43004; custom 45015, subscribe 43101), one per line in `FILE`", Destination: &o.unfollowed},
 			&cli.DurationFlag{Name: flgSandboxDedupWindow, Value: 10 * time.Minute, Usage: "client_msg_id dedup window `DURATION` (0 disables)", Destination: &o.dedupWindow},
-			&cli.IntFlag{Name: flgSandboxFollowers, Value: 25000, Usage: "`N` synthetic followers served by user/get", Destination: &o.followers},
+			&cli.IntFlag{Name: flgSandboxFollowers, Value: 25000, Usage: "`N` synthetic followers served by user/get; given, sends to anyone else answer 40003", Destination: &o.followers},
+			&cli.StringFlag{Name: flgSandboxTags, Usage: "tags over the followers, `NAME=COUNT,...` (vip=300,beta=50)", Destination: &o.tags},
+			&cli.StringFlag{Name: flgSandboxInteracted, Usage: "who custom messages reach (48-hour window): a `FILE|P%` of openids, one per line, or a share such as 30%", Destination: &o.interacted},
+			&cli.StringFlag{Name: flgSandboxSubscribed, Usage: "who subscribe notifications reach: a `FILE|P%` of openids, one per line, or a share such as 30%", Destination: &o.subscribed},
 			&cli.Int64Flag{Name: flgSandboxSeed, Usage: "random `SEED` for reproducible runs (0: from the clock)", Destination: &o.seed},
 			&cli.StringFlag{Name: flgSandboxCallback, Usage: "post a delivery receipt for each accepted template message to `URL`", Destination: &o.callback},
 			&cli.StringFlag{Name: flgSandboxCallbackToken, Usage: "sign receipts with the callback `TOKEN` (3 to 32 letters and digits)", Destination: &o.callbackToken},
@@ -129,6 +141,7 @@ _dropped and _pending.`,
 			if c.NArg() > 0 {
 				return usageErrorf("sandbox: unexpected argument %q", c.Args().First())
 			}
+			o.followersSet = c.IsSet(flgSandboxFollowers)
 			simOpts, err := o.simOptions()
 			if err != nil {
 				return err
@@ -159,9 +172,6 @@ func (o sandboxOptions) simOptions() (wechattest.Options, error) {
 	if opts.Quota, err = zeroMeansNone(o.quota, flgSandboxQuota); err != nil {
 		return opts, err
 	}
-	if opts.Followers, err = zeroMeansNone(o.followers, flgSandboxFollowers); err != nil {
-		return opts, err
-	}
 	if opts.DedupWindow, err = zeroMeansNone(o.dedupWindow, flgSandboxDedupWindow); err != nil {
 		return opts, err
 	}
@@ -181,10 +191,27 @@ func (o sandboxOptions) simOptions() (wechattest.Options, error) {
 	if opts.Unfollowed, err = readOpenIDFile(flgSandboxUnfollowed, o.unfollowed); err != nil {
 		return opts, err
 	}
+	if err := o.audienceOptions(&opts); err != nil {
+		return opts, err
+	}
 	if err := o.callbackOptions(&opts); err != nil {
 		return opts, err
 	}
-	return opts, nil
+	return opts, validateSimOptions(opts)
+}
+
+// validateSimOptions applies wechattest's own checks, naming the flag of
+// the field it refuses.
+func validateSimOptions(opts wechattest.Options) error {
+	err := opts.Validate()
+	if err == nil {
+		return nil
+	}
+	var oe *wechattest.OptionError
+	if errors.As(err, &oe) && flagOfField(oe.Field) != "" {
+		return usageErrorf("--%s: %s", flagOfField(oe.Field), oe.Problem)
+	}
+	return usageErrorf("sandbox: %w", err)
 }
 
 // callbackOptions fills in the receipt options. Every receipt flag but
@@ -206,12 +233,8 @@ func (o sandboxOptions) callbackOptions(opts *wechattest.Options) error {
 		return usageErrorf("--%s needs --%s: WeChat signs every push with the account's token", flgSandboxCallback, flgSandboxCallbackToken)
 	}
 	opts.CallbackURL, opts.CallbackToken, opts.CallbackAESKey = o.callback, o.callbackToken, o.callbackAESKey
-	if err := opts.Validate(); err != nil {
-		var oe *wechattest.OptionError
-		if errors.As(err, &oe) && sandboxCallbackFlags[oe.Field] != "" {
-			return usageErrorf("--%s: %s", sandboxCallbackFlags[oe.Field], oe.Problem)
-		}
-		return usageErrorf("sandbox: %w", err)
+	if err := validateSimOptions(*opts); err != nil {
+		return err
 	}
 	var err error
 	if opts.ReceiptDelay, err = zeroMeansNone(o.receiptDelay, flgSandboxReceiptDelay); err != nil {

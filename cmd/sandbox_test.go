@@ -69,12 +69,13 @@ func TestSandboxOptions_SimOptions(t *testing.T) {
 		wantErr string
 	}{
 		{name: "Defaults", check: func(t *testing.T, o wechattest.Options) {
-			if o.Quota != 100000 || o.Followers != 25000 || o.DedupWindow != 10*time.Minute || o.TokenTTL != 7200*time.Second ||
+			// Followers 0: the simulator's 25,000, every openid a follower.
+			if o.Quota != 100000 || o.Followers != 0 || o.DedupWindow != 10*time.Minute || o.TokenTTL != 7200*time.Second ||
 				o.AppID != wechattest.DefaultAppID || o.Latency != 0 || o.TemplateIDs != nil {
 				t.Errorf("%+v", o)
 			}
 		}},
-		{name: "ZeroMeansZero", edit: func(o *sandboxOptions) { o.quota, o.followers, o.dedupWindow = 0, 0, 0 },
+		{name: "ZeroMeansZero", edit: func(o *sandboxOptions) { o.quota, o.followers, o.followersSet, o.dedupWindow = 0, 0, true, 0 },
 			check: func(t *testing.T, o wechattest.Options) {
 				if o.Quota >= 0 || o.Followers >= 0 || o.DedupWindow >= 0 {
 					t.Errorf("quota %d followers %d dedup %v: want the 'none' values", o.Quota, o.Followers, o.DedupWindow)

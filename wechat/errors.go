@@ -3,6 +3,7 @@ package wechat
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Class tells the engine what to do about an error; the ledger keeps the
@@ -54,7 +55,9 @@ func (e *APIError) Error() string {
 
 // RequestError is a request that got no usable answer from WeChat: a
 // connection failure, a timeout, an HTTP error status or a body that is not
-// WeChat's JSON. It is always transient.
+// WeChat's JSON. It is transient, but for HTTP 501 Not Implemented, which
+// WeChat never answers and no retry changes (megasend's sandbox answers it
+// for an API it does not simulate): that is fatal.
 type RequestError struct {
 	Op string
 	// Sent reports that the request may have reached WeChat (it was written
@@ -76,7 +79,7 @@ func (e *RequestError) Error() string {
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // ClassOf returns the class of err: the APIError's class, ClassTransient
-// for a RequestError, ClassNone otherwise.
+// for a RequestError (ClassFatal for HTTP 501), ClassNone otherwise.
 func ClassOf(err error) Class {
 	// Without errors.As, whose target escapes to the heap: the client and
 	// the engine ask after every send, nearly always about nil.
@@ -89,6 +92,9 @@ func ClassOf(err error) Class {
 	}
 	var re *RequestError
 	if errors.As(err, &re) {
+		if re.Status == http.StatusNotImplemented {
+			return ClassFatal
+		}
 		return ClassTransient
 	}
 	return ClassNone

@@ -32,8 +32,10 @@ func (s *status) apiStatus() *status { return s }
 // response is implemented by every response type through its embedded status.
 type response interface{ apiStatus() *status }
 
+// apiError is errcode code from op, classed as op's kind of message means
+// it (Classify's class for every op that sends no message).
 func apiError(op string, code int, msg string) *APIError {
-	return &APIError{Op: op, Code: code, Msg: msg, Class: Classify(code)}
+	return &APIError{Op: op, Code: code, Msg: msg, Class: ClassifyKind(opKinds[op], code)}
 }
 
 // do performs one API call: method to path with the encoded query (which may
@@ -94,7 +96,7 @@ func (c *Client) doAt(ctx context.Context, base, op, method, path, query string,
 		return &RequestError{Op: op, Sent: true, Status: resp.StatusCode, Err: c.clean(err)}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return &RequestError{Op: op, Sent: true, Status: resp.StatusCode, Err: errors.New(http.StatusText(resp.StatusCode))}
+		return &RequestError{Op: op, Sent: true, Status: resp.StatusCode, Err: c.statusError(resp.StatusCode, data)}
 	}
 	// Data endpoints omit errcode on success: a status left from an earlier
 	// attempt decoded into the same value must not survive into this one.
@@ -108,6 +110,30 @@ func (c *Client) doAt(ctx context.Context, base, op, method, path, query string,
 		return apiError(op, st.Errcode, st.Errmsg)
 	}
 	return nil
+}
+
+// maxStatusDetail bounds how much of an error status's errmsg is kept.
+const maxStatusDetail = 200
+
+// statusError describes an HTTP error status. WeChat never answers one
+// with JSON, but megasend's sandbox does for what it does not simulate
+// (HTTP 501 and an errmsg saying so): its errmsg is kept, redacted and
+// cut short, so that the user reads why instead of a bare "Not
+// Implemented". A gateway's HTML page is not.
+func (c *Client) statusError(code int, data []byte) error {
+	text := http.StatusText(code)
+	var st status
+	if json.Unmarshal(data, &st) != nil || st.Errmsg == "" {
+		return errors.New(text)
+	}
+	msg := redactQuery(st.Errmsg)
+	if c.redact != nil {
+		msg = c.redact.Replace(msg)
+	}
+	if r := []rune(msg); len(r) > maxStatusDetail {
+		msg = string(r[:maxStatusDetail]) + "…"
+	}
+	return fmt.Errorf("%s: %s", text, msg)
 }
 
 // decodeAnswer decodes a response body into out, by out's own decoder if it

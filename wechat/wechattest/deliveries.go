@@ -7,17 +7,34 @@ import (
 	"time"
 )
 
+// The kinds of message the simulator delivers, as Delivery.Kind and
+// SendRequest.Kind name them.
+const (
+	KindTemplate  = "template"  // message/template/send
+	KindCustom    = "custom"    // message/custom/send, customer-service messages
+	KindSubscribe = "subscribe" // message/subscribe/bizsend, subscribe notifications
+)
+
 // Delivery is one message WeChat accepted and would show the user: every
-// accepted send that was not a duplicate, including those whose answer a
+// accepted send of any kind that was not a duplicate, including those whose answer a
 // fault dropped or held. Its JSON encoding is the line written to
 // Options.Deliveries and served by GET /sandbox/deliveries.
 type Delivery struct {
-	OpenID      string `json:"openid"`
-	TemplateID  string `json:"template_id"`
+	// Kind is what was delivered: KindTemplate, KindCustom or
+	// KindSubscribe.
+	Kind   string `json:"kind"`
+	OpenID string `json:"openid"`
+	// TemplateID is empty for a customer-service message, which has none.
+	TemplateID string `json:"template_id,omitempty"`
+	// MsgType is a customer-service message's msgtype (text, news …).
+	MsgType     string `json:"msgtype,omitempty"`
 	ClientMsgID string `json:"client_msg_id"`
-	MsgID       int64  `json:"msgid"`
-	// Data is the request's data object as sent (compacted); WeChat's own
-	// stripping of first/remark/color for display is not applied.
+	// MsgID is 0 (and left out) for the kinds WeChat answers no msgid for.
+	MsgID int64 `json:"msgid,omitempty"`
+	// Data is the request's data object as sent (compacted), or for a
+	// customer-service message the object its msgtype names ({"content":
+	// …} for text); WeChat's own stripping of first/remark/color for
+	// display is not applied.
 	Data json.RawMessage `json:"data"`
 	Time time.Time       `json:"time"`
 }

@@ -25,16 +25,29 @@
 // in all; Options.Blocked and SystemFailed choose who gets a failure
 // receipt.
 //
+// Besides template messages it delivers customer-service messages
+// (custom/send: only to Options.Interacted, inside their 48-hour window,
+// CustomLimit times each, 45015 and 45047 otherwise) and subscribe
+// notifications (subscribe/bizsend: 43101 outside Options.Subscribed); each
+// Delivery says which Kind it was. Follower membership is real once
+// Options.Followers is set: a send of any kind to an openid outside the
+// synthetic follower set answers 40003, as WeChat does for an openid that
+// is not the account's.
+//
 // Endpoints served:
 //
 //	GET  /cgi-bin/token                               classic token
 //	POST /cgi-bin/stable_token                        stable token
 //	POST /cgi-bin/message/template/send               template message
+//	POST /cgi-bin/message/custom/send                 customer-service message
+//	POST /cgi-bin/message/subscribe/bizsend           subscribe notification
 //	GET  /cgi-bin/template/get_all_private_template   template list
 //	POST /cgi-bin/openapi/quota/get                   quota query
 //	GET  /cgi-bin/user/get                            follower list
 //	POST /cgi-bin/user/tag/get                        followers by tag
 //	GET  /cgi-bin/tags/get                            tag list
+//	POST /cgi-bin/tags/getidlist                      a follower's tag ids
+//	GET  /cgi-bin/user/info                           a follower's details
 //	GET  /sandbox/stats, /sandbox/deliveries          inspection (not WeChat)
 //	POST /sandbox/revoke, /sandbox/expire, /sandbox/quota/reset,
 //	     /sandbox/quota?n=N, /sandbox/fail?code=N&n=K,

@@ -8,6 +8,8 @@ const (
 	codeInvalidCredential = 40001
 	codeInvalidGrantType  = 40002
 	codeInvalidOpenID     = 40003
+	codeInvalidMediaID    = 40007
+	codeInvalidMsgType    = 40008
 	codeInvalidAppID      = 40013
 	codeTemplateIDSize    = 40036
 	codeInvalidTemplate   = 40037
@@ -18,9 +20,15 @@ const (
 	codeTokenExpired      = 42001
 	codeRequirePOST       = 43002
 	codeRequireSubscribe  = 43004
+	codeRefuseSubscribe   = 43101
 	codeEmptyPostData     = 44002
+	codeEmptyNews         = 44003
+	codeEmptyContent      = 44004
 	codeContentSize       = 45002
+	codeArticleSize       = 45008
 	codeDailyQuota        = 45009
+	codeOutOfWindow       = 45015
+	codeOutOfCount        = 45047
 	codeClientMsgIDSize   = 45067
 	codeInvalidTag        = 45159
 	codeDataFormat        = 47001
@@ -35,6 +43,8 @@ var errmsgs = map[int]string{
 	40001: "invalid credential, access_token is invalid or not latest, could get access_token by getStableAccessToken, more details at https://mmbizurl.cn/s/JtxxFh33r",
 	40002: "invalid grant_type",
 	40003: "invalid openid",
+	40007: "invalid media_id",
+	40008: "invalid message type",
 	40013: "invalid appid",
 	40014: "invalid access_token",
 	40033: "invalid charset. please check your request, if include \\uxxxx will create fail!",
@@ -57,9 +67,14 @@ var errmsgs = map[int]string{
 	43116: "This template_id is banned",
 	43117: "Sending messages to this openid too frequently,please try later",
 	44002: "empty post data",
+	44003: "empty news data",
+	44004: "empty content",
 	45002: "content size out of limit",
+	45008: "article size out of limit",
 	45009: "reach max api daily quota limit",
 	45011: "api minute-quota reach limit  mustslower  retry next minute",
+	45015: "response out of time limit or subscription is canceled",
+	45047: "out of response count limit",
 	45065: "clientmsgid exist",
 	45066: "retry too fast, wait 1 min",
 	45067: "clientmsgid size out of limit",

@@ -1,8 +1,10 @@
 package wechattest
 
-// Faults shape the answer to an otherwise valid template send. They are
-// consulted after the request has passed validation (so a fault never hides
-// a 40037 or a 47003) and before dedup and quota. Order of precedence: the
+// Faults shape the answer to an otherwise valid send of any kind (template
+// message, customer-service message, subscribe notification), all from one
+// queue: "the next n sends" counts every kind. They are consulted after the
+// request has passed validation (so a fault never hides a 40037 or a 47003)
+// and before dedup and quota. Order of precedence: the
 // hook, then the queued knobs (FailNext, FailHTTP, HTMLNext, DropNext,
 // StallNext, first queued first served), then FailRate.
 
@@ -12,7 +14,7 @@ import (
 	"time"
 )
 
-// Fault describes how the simulator misbehaves for one template send. The
+// Fault describes how the simulator misbehaves for one send. The
 // zero Fault (or a nil *Fault) means normal handling.
 type Fault struct {
 	// Errcode, if non-zero, is answered as a JSON error with WeChat's errmsg
@@ -51,7 +53,7 @@ type queuedFault struct {
 	left  int
 }
 
-// SetHook installs a function consulted for every valid template send; it
+// SetHook installs a function consulted for every valid send; it
 // returns the Fault to apply, or nil for the queued knobs and FailRate to
 // decide. The hook runs without the simulator's lock held, concurrently for
 // concurrent requests, so it may call the knobs but must synchronize its own
@@ -62,35 +64,35 @@ func (s *Sim) SetHook(hook func(req SendRequest) *Fault) {
 	s.hook = hook
 }
 
-// FailNext makes the next n valid template sends answer errcode, with
+// FailNext makes the next n valid sends answer errcode, with
 // WeChat's errmsg for it; they are not delivered. A 45011 burst, a banned
 // template (43116) or a whitelist error (40164) are all one call away.
 func (s *Sim) FailNext(n int, errcode int) {
 	s.queue(n, Fault{Errcode: errcode})
 }
 
-// FailHTTP makes the next n valid template sends answer HTTP status (500,
+// FailHTTP makes the next n valid sends answer HTTP status (500,
 // 502, 503 …) with an HTML body, like a gateway error page; they are not
 // delivered.
 func (s *Sim) FailHTTP(n int, status int) {
 	s.queue(n, Fault{HTTPStatus: status})
 }
 
-// HTMLNext makes the next n valid template sends answer HTTP 200 with an
+// HTMLNext makes the next n valid sends answer HTTP 200 with an
 // HTML page instead of JSON, as a proxy in the way would; they are not
 // delivered.
 func (s *Sim) HTMLNext(n int) {
 	s.queue(n, Fault{HTML: true})
 }
 
-// DropNext makes the next n valid template sends be delivered (recorded,
+// DropNext makes the next n valid sends be delivered (recorded,
 // charged to the quota, remembered for dedup) and then closes the
 // connection without an answer: the client cannot tell it was sent.
 func (s *Sim) DropNext(n int) {
 	s.queue(n, Fault{Deliver: true, Drop: true})
 }
 
-// StallNext makes the next n valid template sends be delivered, then holds
+// StallNext makes the next n valid sends be delivered, then holds
 // each answer for d (longer than the client's timeout, typically); the hold
 // ends early if the client gives up or the Sim is closed.
 func (s *Sim) StallNext(n int, d time.Duration) {
@@ -129,7 +131,7 @@ func (s *Sim) queuedLocked() int {
 	return n
 }
 
-// SetFailRate sets the fraction p (0 to 1) of valid template sends answered
+// SetFailRate sets the fraction p (0 to 1) of valid sends answered
 // errcode -1 "system error" and not delivered.
 func (s *Sim) SetFailRate(p float64) {
 	s.mu.Lock()

@@ -25,6 +25,15 @@ const (
 	defaultDedupWindow = 10 * time.Minute
 	defaultQuota       = 100000
 	defaultFollowers   = 25000
+	// defaultCustomLimit is how many customer-service messages one user's
+	// interaction allows: 5 in the 48 hours after a message from them
+	// (reference notes §4, the current quota table).
+	defaultCustomLimit = 5
+	// customWindow is how long after an interaction customer-service
+	// messages may be sent (§4).
+	customWindow = 48 * time.Hour
+	// customDailyLimit is custom/send's documented daily API limit (§4).
+	customDailyLimit = 500000
 )
 
 // Options configures a Sim. The zero value is a working account: default
@@ -53,17 +62,44 @@ type Options struct {
 	// TemplateIDs are accepted by template/send besides DefaultTemplates. An
 	// element "any" accepts every non-empty template_id.
 	TemplateIDs []string
-	// Unfollowed are openids that answer 43004 "require subscribe". Every
-	// other well-formed openid follows the account.
+	// Unfollowed are openids that unfollowed the account: template/send
+	// answers them 43004 "require subscribe", custom/send 45015 (its errmsg
+	// says "subscription is canceled"), subscribe/bizsend 43101, and
+	// user/info "subscribe":0.
 	Unfollowed []string
 	// Followers is the size of the synthetic follower set served by
-	// /cgi-bin/user/get; zero means 25000, negative means no followers.
+	// /cgi-bin/user/get. Zero means 25000 followers listed, while the send
+	// endpoints still take every well-formed openid as a follower (what
+	// most tests want: any openid works). Any other value makes membership
+	// real, as at WeChat: a send of any kind to a well-formed openid outside
+	// the set answers 40003 "invalid openid". Negative means no followers.
 	Followers int
+	// Tags, if set, replace the default tags (星标组, VIP客户, 内测用户) over
+	// the followers: ids from 100 on, in order, each with Count followers
+	// spread evenly over the follower list. Served by tags/get,
+	// user/tag/get, tags/getidlist and user/info.
+	Tags []Tag
+
+	// Interacted, if set, are the openids inside the 48-hour window that a
+	// user's interaction opens for customer-service messages (custom/send);
+	// the others answer 45015. The window opens when the Sim is created
+	// (as if they had all just written to the account) and closes 48 hours
+	// later. nil means every openid is inside it.
+	Interacted *Audience
+	// CustomLimit is how many customer-service messages one openid may be
+	// sent inside its window before custom/send answers 45047; zero means
+	// 5 (WeChat's quota for a message from the user), negative means no
+	// limit.
+	CustomLimit int
+	// Subscribed, if set, are the openids that accept subscribe
+	// notifications (subscribe/bizsend); the others answer 43101 "user
+	// refuse to accept the msg". nil means every openid.
+	Subscribed *Audience
 
 	// Latency delays every API answer. If LatencyMax > Latency the delay is
 	// drawn uniformly from [Latency, LatencyMax].
 	Latency, LatencyMax time.Duration
-	// FailRate is the fraction of otherwise valid template sends answered
+	// FailRate is the fraction of otherwise valid sends (every kind) answered
 	// errcode -1 "system error" (and not delivered).
 	FailRate float64
 
@@ -135,6 +171,7 @@ func (o Options) withDefaults() Options {
 	o.DedupWindow = orDefault(o.DedupWindow, defaultDedupWindow)
 	o.Quota = orDefault(o.Quota, defaultQuota)
 	o.Followers = orDefault(o.Followers, defaultFollowers)
+	o.CustomLimit = orDefault(o.CustomLimit, defaultCustomLimit)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -165,14 +202,30 @@ type OptionError struct {
 
 func (e *OptionError) Error() string { return e.Field + ": " + e.Problem }
 
-// Validate reports what is wrong with the callback options, as an
-// *OptionError: a CallbackURL that is not an absolute http or https URL,
-// a CallbackToken that is not 3 to 32 letters and digits (the console's
-// rule for the Token), a CallbackAESKey that is not 43 characters of
-// base64, or a token or key without a URL. Its errors never show the token
-// or the key. New panics with the same error, as httptest.NewServer
-// panics when it cannot listen.
+// Validate reports what is wrong with the options, as an *OptionError: an
+// Interacted or Subscribed share outside 0 to 100; a tag without a name,
+// named twice, with a name longer than WeChat takes, or with more members
+// than there are followers; a CallbackURL that is not an absolute http or
+// https URL, a CallbackToken that is not 3 to 32 letters and digits (the
+// console's rule for the Token), a CallbackAESKey that is not 43
+// characters of base64, or a token or key without a URL. Its errors never
+// show the token or the key. New panics with the same error, as
+// httptest.NewServer panics when it cannot listen.
 func (o Options) Validate() error {
+	if err := o.Interacted.validate("Interacted"); err != nil {
+		return err
+	}
+	if err := o.Subscribed.validate("Subscribed"); err != nil {
+		return err
+	}
+	if err := validateTags(o.Tags, orDefault(o.Followers, defaultFollowers)); err != nil {
+		return err
+	}
+	return o.validateCallback()
+}
+
+// validateCallback is Validate for the receipt options.
+func (o Options) validateCallback() error {
 	if o.CallbackURL == "" {
 		switch {
 		case o.CallbackToken != "":

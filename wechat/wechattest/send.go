@@ -10,7 +10,8 @@ package wechattest
 //	               45067 client_msg_id over 64 bytes
 //	template_id    40036 empty, 40037 not registered
 //	touser         40003 unless 28 characters of [A-Za-z0-9_-]
-//	follower       43004 for Options.Unfollowed
+//	follower       43004 for Options.Unfollowed, 40003 outside the follower
+//	               set when Options.Followers makes membership real
 //	data           47001 missing, 47003 a category value breaking its rule
 //	faults         the hook, the queued knobs, FailRate
 //	dedup          same (touser, client_msg_id) inside DedupWindow: errcode 0 with the original msgid
@@ -35,14 +36,20 @@ const maxClientMsgID = 64
 // openIDPattern is what a real openid looks like: 28 url-safe characters.
 var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{28}$`)
 
-// SendRequest is a template/send request as the simulator decoded it, handed
-// to the hook installed with SetHook.
+// SendRequest is a send as the simulator decoded it, handed to the hook
+// installed with SetHook: a template message, a customer-service message or
+// a subscribe notification (Kind).
 type SendRequest struct {
-	// N is the ordinal of this request among all template/send requests
-	// since New, from 1: "fail every 100th" is N%100 == 0.
-	N           int64
-	ToUser      string
-	TemplateID  string
+	// N is the ordinal of this request among all send requests of every
+	// kind since New, from 1: "fail every 100th" is N%100 == 0.
+	N int64
+	// Kind is KindTemplate, KindCustom or KindSubscribe.
+	Kind string
+	// MsgType is a customer-service message's msgtype (text, news …).
+	MsgType    string
+	ToUser     string
+	TemplateID string
+	// URL is a template message's url, or a subscribe notification's page.
 	URL         string
 	MiniProgram *MiniProgram
 	ClientMsgID string
@@ -98,21 +105,8 @@ func (f *miniProgramField) UnmarshalJSON(b []byte) error {
 
 // serveSend is POST /cgi-bin/message/template/send.
 func (s *Sim) serveSend(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.sendSeq++
-	seq := s.sendSeq
-	s.stats.Requests++
-	if s.revokeDueLocked(seq) {
-		s.revokeLocked()
-	}
-	code := s.tokenCodeLocked(r.URL.Query().Get("access_token"), s.nowLocked())
-	s.mu.Unlock()
-	if code != 0 {
-		s.reject(w, code, "")
-		return
-	}
-	if r.Method != http.MethodPost {
-		s.reject(w, codeRequirePOST, "")
+	seq, ok := s.startSend(w, r, true)
+	if !ok {
 		return
 	}
 	req, raw, code := s.decodeSend(r)
@@ -123,12 +117,38 @@ func (s *Sim) serveSend(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, code, "")
 		return
 	}
-	req.N = seq
+	req.N, req.Kind = seq, KindTemplate
 	if code, detail := s.validateSend(req, raw); code != 0 {
 		s.reject(w, code, detail)
 		return
 	}
 	s.deliver(w, r, req, raw)
+}
+
+// startSend counts a send request of any kind and checks its token and
+// method, answering the error itself. It returns the request's ordinal and
+// whether the request may go on. template counts it in Stats.Requests.
+func (s *Sim) startSend(w http.ResponseWriter, r *http.Request, template bool) (int64, bool) {
+	s.mu.Lock()
+	s.sendSeq++
+	seq := s.sendSeq
+	if template {
+		s.stats.Requests++
+	}
+	if s.revokeDueLocked(seq) {
+		s.revokeLocked()
+	}
+	code := s.tokenCodeLocked(r.URL.Query().Get("access_token"), s.nowLocked())
+	s.mu.Unlock()
+	if code != 0 {
+		s.reject(w, code, "")
+		return 0, false
+	}
+	if r.Method != http.MethodPost {
+		s.reject(w, codeRequirePOST, "")
+		return 0, false
+	}
+	return seq, true
 }
 
 // decodeSend reads and decodes the body. It returns the request, the compact
@@ -204,6 +224,8 @@ func (s *Sim) validateSend(req SendRequest, raw json.RawMessage) (code int, key 
 		return codeInvalidOpenID, ""
 	case s.unfollowed[req.ToUser]:
 		return codeRequireSubscribe, ""
+	case !s.isFollower(req.ToUser):
+		return codeInvalidOpenID, ""
 	case raw == nil:
 		return codeDataFormat, ""
 	}
@@ -248,15 +270,26 @@ func (s *Sim) deliver(w http.ResponseWriter, r *http.Request, req SendRequest, r
 		s.reject(w, code, "")
 		return
 	}
+	if req.Kind != KindTemplate {
+		writeJSON(w, apiError{Errmsg: "ok"}) // no msgid: custom/send and bizsend answer none
+		return
+	}
 	writeSendOK(w, msgID)
 }
 
 // accept applies dedup and quota, and records the delivery. It returns the
-// errcode (0 or 45009) and the msgid: the original one for a duplicate.
+// errcode (0 or 45009; for custom messages 45047 too) and the msgid: the
+// original one for a duplicate, 0 for the kinds that answer none.
 func (s *Sim) accept(req SendRequest, raw json.RawMessage) (int, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
+	switch req.Kind {
+	case KindCustom:
+		return s.acceptCustomLocked(req, raw, now), 0
+	case KindSubscribe:
+		return s.acceptSubscribeLocked(req, raw, now), 0
+	}
 	window := s.opts.DedupWindow
 	dedup := req.ClientMsgID != "" && window > 0
 	key := dedupKey{openID: req.ToUser, clientMsgID: req.ClientMsgID}
@@ -276,6 +309,7 @@ func (s *Sim) accept(req SendRequest, raw json.RawMessage) (int, int64) {
 		s.dedup.add(key, id, now)
 	}
 	s.recordLocked(Delivery{
+		Kind:        KindTemplate,
 		OpenID:      req.ToUser,
 		TemplateID:  req.TemplateID,
 		ClientMsgID: req.ClientMsgID,
@@ -289,10 +323,11 @@ func (s *Sim) accept(req SendRequest, raw json.RawMessage) (int, int64) {
 		s.receipts.enqueue(receiptJob{openID: req.ToUser, msgID: id, createTime: now.Unix(), status: s.receiptStatus(req.ToUser)})
 	}
 	s.stats.Accepted++
+	s.stats.AcceptedByKind[KindTemplate]++
 	return 0, id
 }
 
-// reject answers a template/send with errcode code and counts it. key names
+// reject answers a send of any kind with errcode code and counts it. key names
 // the offending data key of a 47003.
 func (s *Sim) reject(w http.ResponseWriter, code int, key string) {
 	s.count(func(st *Stats) { st.Rejected[code]++ })

@@ -24,8 +24,13 @@ type Sim struct {
 	systemFailed map[string]bool // receipts say "failed: system failed"
 	receipts     *receiptPoster  // nil without Options.CallbackURL
 
-	followersOnce sync.Once
-	followers     *followerSet
+	followersOnce   sync.Once
+	followers       *followerSet
+	strictFollowers bool // Options.Followers was set: non-followers answer 40003
+	tags            []tagDef
+	interacted      *audience // nil: everyone
+	subscribed      *audience // nil: everyone
+	windowOpened    time.Time // when the Interacted openids' window opened
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close: held answers are released
@@ -52,7 +57,9 @@ type Sim struct {
 	faults                 []queuedFault
 	revokeAt               []int64
 
-	sendSeq    int64 // template/send requests so far
+	sendSeq    int64          // send requests of every kind so far
+	customSent map[string]int // custom messages per openid inside its window
+	customUsed int            // today's accepted custom messages
 	nextMsgID  int64
 	dedup      dedupTable
 	deliveries []Delivery
@@ -71,22 +78,28 @@ func New(opts Options) *Sim {
 	if err := opts.Validate(); err != nil {
 		panic("wechattest: " + err.Error())
 	}
+	strict := opts.Followers != 0
 	opts = opts.withDefaults()
 	s := &Sim{
-		opts:       opts,
-		templates:  make(map[string]TemplateInfo),
-		unfollowed: make(map[string]bool),
-		closed:     make(chan struct{}),
-		rng:        rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
-		tokens:     make(map[string]*token),
-		callsToday: make(map[string]int),
-		quota:      opts.Quota,
-		latencyMin: opts.Latency,
-		latencyMax: opts.LatencyMax,
-		failRate:   opts.FailRate,
+		strictFollowers: strict,
+		tags:            tagDefsOf(opts.Tags),
+		interacted:      newAudience(opts.Interacted),
+		subscribed:      newAudience(opts.Subscribed),
+		opts:            opts,
+		templates:       make(map[string]TemplateInfo),
+		unfollowed:      make(map[string]bool),
+		closed:          make(chan struct{}),
+		rng:             rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
+		tokens:          make(map[string]*token),
+		callsToday:      make(map[string]int),
+		quota:           opts.Quota,
+		latencyMin:      opts.Latency,
+		latencyMax:      opts.LatencyMax,
+		failRate:        opts.FailRate,
 		stats: Stats{
-			Rejected: make(map[int]int64),
-			Calls:    make(map[string]int64),
+			Rejected:       make(map[int]int64),
+			Calls:          make(map[string]int64),
+			AcceptedByKind: make(map[string]int64),
 		},
 	}
 	for _, t := range DefaultTemplates() {
@@ -109,7 +122,8 @@ func New(opts Options) *Sim {
 	s.systemFailed = setOf(opts.SystemFailed)
 	s.receipts = newReceiptPoster(opts)
 	s.nextMsgID = msgIDBase + s.rng.Int64N(1<<20)
-	s.day = chinaDay(opts.Now())
+	s.windowOpened = opts.Now()
+	s.day = chinaDay(s.windowOpened)
 	return s
 }
 
@@ -149,6 +163,14 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveTagGet(w, r)
 	case "/cgi-bin/tags/get":
 		s.serveTagsGet(w, r)
+	case "/cgi-bin/tags/getidlist":
+		s.serveTagIDList(w, r)
+	case "/cgi-bin/user/info":
+		s.serveUserInfo(w, r)
+	case "/cgi-bin/message/custom/send":
+		s.serveCustom(w, r)
+	case "/cgi-bin/message/subscribe/bizsend":
+		s.serveSubscribe(w, r)
 	default:
 		if s.authorize(w, r) {
 			writeNotSimulated(w, r.Method+" "+path)
@@ -209,6 +231,7 @@ func (s *Sim) nowLocked() time.Time {
 		s.stableCallsToday = 0
 		s.forcesToday = 0
 		s.quotaUsed = 0
+		s.customUsed = 0
 	}
 	return now
 }

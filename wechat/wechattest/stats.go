@@ -11,16 +11,18 @@ import (
 type Stats struct {
 	// Requests is every template/send request, whatever its outcome.
 	Requests int64 `json:"requests"`
-	// Accepted is every delivered message (duplicates excluded); those
-	// whose answer was dropped or held count too.
+	// Accepted is every delivered message of every kind (duplicates
+	// excluded); those whose answer was dropped or held count too.
 	Accepted int64 `json:"accepted"`
+	// AcceptedByKind splits Accepted by Delivery.Kind.
+	AcceptedByKind map[string]int64 `json:"accepted_by_kind"`
 	// Deduplicated is every send answered with an earlier msgid because its
 	// (touser, client_msg_id) was seen inside the dedup window.
 	Deduplicated int64 `json:"deduplicated"`
-	// Rejected counts template/send error answers by errcode, injected
-	// ones included.
+	// Rejected counts the send endpoints' error answers (every kind) by
+	// errcode, injected ones included.
 	Rejected map[int]int64 `json:"rejected"`
-	// HTTPFaults counts template sends answered with an HTTP error status
+	// HTTPFaults counts sends of any kind answered with an HTTP error status
 	// or an HTML page; Dropped those whose connection was closed; Stalled
 	// those whose answer was held after delivery.
 	HTTPFaults int64 `json:"http_faults"`
@@ -66,6 +68,7 @@ func (s *Sim) Stats() Stats {
 	st := s.stats
 	st.Rejected = maps.Clone(s.stats.Rejected)
 	st.Calls = maps.Clone(s.stats.Calls)
+	st.AcceptedByKind = maps.Clone(s.stats.AcceptedByKind)
 	st.Quota, st.QuotaUsed = s.quota, s.quotaUsed
 	st.QueuedFaults = s.queuedLocked()
 	if p := s.receipts; p != nil {

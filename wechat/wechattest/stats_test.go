@@ -80,7 +80,7 @@ func TestQuotaGet(t *testing.T) {
 func TestUnknownPath(t *testing.T) {
 	srv := mustServer(t, Options{})
 	tok := mustToken(t, srv)
-	for _, p := range []string{"/", "/cgi-bin/message/custom/send", "/cgi-bin/user/info", "/cgi-bin/token/extra"} {
+	for _, p := range []string{"/", "/cgi-bin/message/mass/sendall", "/cgi-bin/menu/get", "/cgi-bin/token/extra"} {
 		t.Run(p, func(t *testing.T) {
 			wantError(t, do(t, srv.Client(), "GET", srv.URL+p, ""), 41001)
 			wantError(t, do(t, srv.Client(), "GET", srv.URL+p+"?access_token=garbage", ""), 40001)

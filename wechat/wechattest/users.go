@@ -16,23 +16,46 @@ import (
 const userPageSize = 10000
 
 // tagDef is one synthetic tag: followers at index i with i%every == 0, or
-// with i < first.
+// with i < first, or (count > 0) count of them spread evenly.
 type tagDef struct {
 	id    int
 	name  string
 	every int
 	first int
+	count int
 }
 
-// tagDefs are the account's tags. Read-only.
-var tagDefs = []tagDef{
+// defaultTags are the account's tags when Options.Tags is empty. Read-only.
+var defaultTags = []tagDef{
 	{id: 2, name: "星标组", every: 10},
 	{id: 100, name: "VIP客户", every: 100},
 	{id: 101, name: "内测用户", first: 20},
 }
 
-// has reports whether follower i carries the tag.
-func (t tagDef) has(i int) bool {
+// firstTagID is the id WeChat gives an account's first own tag; 0 to 99
+// are its system tags (2 is 星标组).
+const firstTagID = 100
+
+// tagDefsOf returns the tags Options.Tags define, or the defaults.
+func tagDefsOf(tags []Tag) []tagDef {
+	if len(tags) == 0 {
+		return defaultTags
+	}
+	defs := make([]tagDef, len(tags))
+	for i, t := range tags {
+		// count 0 is a tag with no member: every and first stay 0.
+		defs[i] = tagDef{id: firstTagID + i, name: t.Name, count: t.Count}
+	}
+	return defs
+}
+
+// has reports whether follower i of n carries the tag. For count, follower
+// i is a member if floor(i*count/n) steps up at i: with count <= n that
+// happens exactly count times, evenly spaced, the first at i = 0.
+func (t tagDef) has(i, n int) bool {
+	if t.count > 0 {
+		return i == 0 || i*t.count/n != (i-1)*t.count/n
+	}
 	return (t.every > 0 && i%t.every == 0) || i < t.first
 }
 
@@ -48,6 +71,33 @@ func (s *Sim) followerSet() *followerSet {
 		s.followers = makeFollowers(s.opts.AppID, s.opts.Followers, s.unfollowed)
 	})
 	return s.followers
+}
+
+// isFollower reports whether a well-formed openid follows the account: any
+// does unless Options.Followers made membership real.
+func (s *Sim) isFollower(openID string) bool {
+	if !s.strictFollowers {
+		return true
+	}
+	_, ok := s.followerSet().index[openID]
+	return ok
+}
+
+// tagIDsOf returns the ids of the tags follower openID carries, in tag
+// order, and whether it is in the follower set at all.
+func (s *Sim) tagIDsOf(openID string) ([]int, bool) {
+	f := s.followerSet()
+	i, ok := f.index[openID]
+	if !ok {
+		return nil, false
+	}
+	ids := []int{}
+	for _, t := range s.tags {
+		if t.has(i, len(f.ids)) {
+			ids = append(ids, t.id)
+		}
+	}
+	return ids, true
 }
 
 // makeFollowers generates n openids for appID, skipping excluded ones.
@@ -139,7 +189,7 @@ func (s *Sim) serveTagGet(w http.ResponseWriter, r *http.Request) {
 	if !s.decodePOST(w, r, &req) {
 		return
 	}
-	tag, ok := findTag(req.TagID)
+	tag, ok := s.findTag(req.TagID)
 	if !ok {
 		s.writeError(w, codeInvalidTag)
 		return
@@ -161,7 +211,7 @@ func (s *Sim) serveTagGet(w http.ResponseWriter, r *http.Request) {
 func (f *followerSet) tagged(tag tagDef) []string {
 	var ids []string
 	for i, id := range f.ids {
-		if tag.has(i) {
+		if tag.has(i, len(f.ids)) {
 			ids = append(ids, id)
 		}
 	}
@@ -169,8 +219,8 @@ func (f *followerSet) tagged(tag tagDef) []string {
 }
 
 // findTag returns the tag with id.
-func findTag(id int) (tagDef, bool) {
-	for _, t := range tagDefs {
+func (s *Sim) findTag(id int) (tagDef, bool) {
+	for _, t := range s.tags {
 		if t.id == id {
 			return t, true
 		}
@@ -191,8 +241,8 @@ func (s *Sim) serveTagsGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := s.followerSet()
-	tags := make([]tagInfo, 0, len(tagDefs))
-	for _, t := range tagDefs {
+	tags := make([]tagInfo, 0, len(s.tags))
+	for _, t := range s.tags {
 		tags = append(tags, tagInfo{ID: t.id, Name: t.name, Count: len(f.tagged(t))})
 	}
 	writeJSON(w, struct {
