@@ -26,6 +26,8 @@ const (
 	flgOpenIDCheck = "openid-check"
 	flgNotAfter    = "not-after"
 	flgReqTimeout  = "request-timeout"
+	flgAudience    = "audience"
+	flgSet         = "set"
 
 	flgFormat  = "format"
 	flgFailed  = "failed"
