@@ -112,8 +112,10 @@ func (a *app) pagingProgress(ctx context.Context, audience string) (func(paged, 
 		interval = barInterval
 	}
 	var (
-		mu       sync.Mutex
-		last     time.Time
+		mu sync.Mutex
+		// last is when progress was last shown: a small audience, paged
+		// within one interval, shows only the closing line.
+		last     = time.Now()
 		started  bool
 		n, total int64
 	)
