@@ -302,10 +302,10 @@ func pagingError(rec audienceRecord, err error) error {
 // openid, each with the shared variables, or, with a users file, that
 // file's rows restricted to the audience. created says this request made
 // b: a batch it made is deleted again when paging fails, one it continues
-// stays importing for the next try. usersName is how problems name the
-// users file ("": its recorded path).
+// stays importing for the next try. users is the users file as the
+// request gave it; nil reads the recorded one again.
 func (s *Service) importAudience(ctx context.Context, b store.Batch, t *template.Template, rec audienceRecord,
-	f Followers, paged func(int64, int64), in Input, preview int, created bool, usersName string) (*Imported, error) {
+	f Followers, paged func(int64, int64), users *Source, in Input, preview int, created bool) (*Imported, error) {
 	if f == nil {
 		return nil, Errorf(Invalid, "batch %s: paging audience %s needs the account's WeChat client", b.Name, rec.label())
 	}
@@ -329,12 +329,17 @@ func (s *Service) importAudience(ctx context.Context, b store.Batch, t *template
 			}
 			return failed(nil, err)
 		}
-		src, err := FileSource(rec.Users)
-		if err != nil || src.Hash != rec.UsersHash {
-			return nil, Errorf(Invalid, "batch %s: users file %s changed or is gone since the batch was made; start a new batch", b.Name, rec.Users)
+		if users == nil {
+			if rec.Users == "-" {
+				return nil, Errorf(Invalid, "batch %s was interrupted while importing recipients that cannot be read again; send the original request again", b.Name)
+			}
+			src, err := FileSource(rec.Users)
+			if err != nil || src.Hash != rec.UsersHash {
+				return nil, Errorf(Invalid, "batch %s: users file %s changed or is gone since the batch was made; start a new batch", b.Name, rec.Users)
+			}
+			users = &src
 		}
-		src.Name = cmp.Or(usersName, src.Name) // as the request named it
-		return s.importRows(ctx, b, t, src, in, preview, rowFilter{set: rec.vars(), keep: members.has, audience: rec.label()})
+		return s.importRows(ctx, b, t, *users, in, preview, rowFilter{set: rec.vars(), keep: members.has, audience: rec.label()})
 	}
 
 	im, err := s.db.NewImporter(ctx, b)

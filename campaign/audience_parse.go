@@ -71,39 +71,52 @@ func ParseAudience(s string) (Audience, error) {
 const maxSetValue = 4096
 
 // ParseSet reads --set arguments, each "key=value": variables every
-// recipient shares. A key follows the rule for recipient columns
-// ([A-Za-z_][A-Za-z0-9_]*), is not openid (each recipient has its own),
-// and is given once. The value is everything after the first "=" and may
-// be empty only where the template allows it (the usual check). Errors are
-// Invalid, with field "set".
+// recipient shares. The value is everything after the first "=". The
+// variables must pass SharedVars. Errors are Invalid, with field "set".
 func ParseSet(args []string) ([]recipient.Var, error) {
 	vars := make([]recipient.Var, 0, len(args))
 	for _, arg := range args {
-		bad := func(why string) ([]recipient.Var, error) {
-			return nil, &Error{Code: Invalid, Field: "set", Msg: fmt.Sprintf("set %q: %s", arg, why)}
-		}
 		key, value, ok := strings.Cut(arg, "=")
 		switch {
 		case !ok:
-			return bad("want key=value")
+			return nil, setError(arg, "want key=value")
 		case key == "":
-			return bad("no key before =; want key=value")
-		case !validName(key):
-			return bad("a key is ASCII letters, digits and _, not starting with a digit")
-		case key == "openid":
-			return bad("openid is each recipient's own; it cannot be shared")
-		case slices.ContainsFunc(vars, func(v recipient.Var) bool { return v.Name == key }):
-			return bad(fmt.Sprintf("%s is set twice", key))
-		case !utf8.ValidString(value):
-			return bad("the value is not valid UTF-8")
-		case strings.ContainsRune(value, 0):
-			return bad("the value contains a NUL byte")
-		case len(value) > maxSetValue:
-			return bad(fmt.Sprintf("the value is longer than %d bytes", maxSetValue))
+			return nil, setError(arg, "no key before =; want key=value")
 		}
 		vars = append(vars, recipient.Var{Name: key, Value: value})
 	}
-	return vars, nil
+	return vars, SharedVars(vars)
+}
+
+// SharedVars checks variables every recipient is to share (--set, or a
+// served batch's "set"): a key follows the rule for recipient columns
+// ([A-Za-z_][A-Za-z0-9_]*), is not openid (each recipient has its own),
+// and is given once; a value is UTF-8 without NUL, and may be empty only
+// where the template allows it (the usual check). Errors are Invalid, with
+// field "set".
+func SharedVars(vars []recipient.Var) error {
+	for i, v := range vars {
+		arg := v.Name + "=" + v.Value
+		switch {
+		case !validName(v.Name):
+			return setError(arg, "a key is ASCII letters, digits and _, not starting with a digit")
+		case v.Name == "openid":
+			return setError(arg, "openid is each recipient's own; it cannot be shared")
+		case slices.ContainsFunc(vars[:i], func(w recipient.Var) bool { return w.Name == v.Name }):
+			return setError(arg, fmt.Sprintf("%s is set twice", v.Name))
+		case !utf8.ValidString(v.Value):
+			return setError(arg, "the value is not valid UTF-8")
+		case strings.ContainsRune(v.Value, 0):
+			return setError(arg, "the value contains a NUL byte")
+		case len(v.Value) > maxSetValue:
+			return setError(arg, fmt.Sprintf("the value is longer than %d bytes", maxSetValue))
+		}
+	}
+	return nil
+}
+
+func setError(arg, why string) error {
+	return &Error{Code: Invalid, Field: "set", Msg: fmt.Sprintf("set %q: %s", arg, why)}
 }
 
 // validName reports whether s is a variable name: [A-Za-z_][A-Za-z0-9_]*.

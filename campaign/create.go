@@ -94,11 +94,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 	}
 	var imp *Imported
 	if au := spec.Audience; au != nil {
-		var users string
-		if au.Users != nil {
-			users = au.Users.Name
-		}
-		imp, err = s.importAudience(ctx, sb, t, rec, au.Followers, au.Paged, spec.Input, spec.Preview, created, users)
+		imp, err = s.importAudience(ctx, sb, t, rec, au.Followers, au.Paged, au.Users, spec.Input, spec.Preview, created)
 	} else {
 		s.log.Info("importing recipients", "batch", sb.Name, "users", src.Name)
 		imp, err = s.importInto(ctx, sb, t, src, spec.Input, spec.Preview)

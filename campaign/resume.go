@@ -89,7 +89,7 @@ func (s *Service) reimport(ctx context.Context, b store.Batch, t *template.Templ
 		if err != nil {
 			return nil, err
 		}
-		return s.importAudience(ctx, b, t, rec, spec.Followers, spec.Paged, in, preview, false, "")
+		return s.importAudience(ctx, b, t, rec, spec.Followers, spec.Paged, nil, in, preview, false)
 	}
 	if b.SourcePath == "-" {
 		return nil, Errorf(Invalid, "batch %s was interrupted while importing from stdin; run the original command again", b.Name)
