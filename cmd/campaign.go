@@ -299,7 +299,7 @@ func (a *app) resumeBatch(ctx context.Context, l *ledger, o campaignOptions, cr 
 	// again: only then is the account's client made.
 	lazy := &lazyFollowers{make: func() (*wechat.Client, func(), error) { return a.newWeChat(cr, l.db, o.sandbox, o.concurrency) }}
 	defer lazy.close()
-	paged, stopProgress := a.pagingProgress(ctx, "the batch's audience")
+	paged, stopProgress := a.pagingProgress("the batch's audience")
 	defer stopProgress()
 	spec.Followers, spec.Paged = lazy, paged
 	if o.template != "" {

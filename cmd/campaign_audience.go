@@ -50,7 +50,7 @@ func (a *app) audienceSource(ctx context.Context, l *ledger, o campaignOptions, 
 		return nil, nil, err
 	}
 	au.Followers = client
-	paged, stopProgress := a.pagingProgress(ctx, aud.String())
+	paged, stopProgress := a.pagingProgress(aud.String())
 	au.Paged = paged
 	return au, func() { stopProgress(); stop(); cleanup() }, nil
 }
@@ -104,13 +104,19 @@ func (f *lazyFollowers) Tags(ctx context.Context) ([]wechat.Tag, error) {
 // shown: a bar on a terminal, a log line every few seconds otherwise,
 // nothing with --quiet. It returns the callback for every page and what
 // ends the display (after which a last line says how many were paged).
-func (a *app) pagingProgress(ctx context.Context, audience string) (func(paged, total int64), func()) {
+func (a *app) pagingProgress(audience string) (func(paged, total int64), func()) {
 	sc, _ := a.streams.Err.(*screen)
 	useBar := sc != nil && a.said == nil && !a.quiet
 	interval := logInterval
 	if useBar {
 		interval = barInterval
 	}
+	return a.pagingDisplay(audience, sc, useBar, interval)
+}
+
+// pagingDisplay is pagingProgress drawing at most every interval, on sc if
+// useBar.
+func (a *app) pagingDisplay(audience string, sc *screen, useBar bool, interval time.Duration) (func(paged, total int64), func()) {
 	var (
 		mu sync.Mutex
 		// last is when progress was last shown: a small audience, paged
