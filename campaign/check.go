@@ -34,6 +34,11 @@ type checker struct {
 	// absent groups, for JSONL, the rows that lack a key the template
 	// needs: one line per key names them all (see finish).
 	absent []*absentKey
+
+	// set is the variables every row shares (--set); setClash holds those
+	// a CSV header has as columns too, reported once (see withSet).
+	set      []recipient.Var
+	setClash map[string]bool
 }
 
 // absentKey is a key missing from some JSONL rows.
@@ -72,6 +77,7 @@ func (c *checker) header(columns []string) {
 	for _, col := range columns {
 		has[col] = true
 	}
+	c.setHeader(columns, has)
 	var needs []string
 	for _, name := range c.required {
 		if name != "openid" {
@@ -219,7 +225,8 @@ func readRowsFrom(r io.Reader, name string, in Input, c *checker, row func(recip
 			return n, fmt.Errorf("read %s: %w", name, err)
 		}
 		n++
-		if c.check(r) && c.errs.Count == 0 {
+		r, ok := c.withSet(r)
+		if ok && c.check(r) && c.errs.Count == 0 {
 			if err := row(r); err != nil {
 				return n, err
 			}

@@ -20,8 +20,11 @@ type Spec struct {
 	Template    *template.Template
 	TemplateRef string
 	Source      Source
-	Account     string
-	Input       Input
+	// Audience, if set, is the batch's recipients instead of Source: the
+	// account's followers or a tag's (see audience.go).
+	Audience *AudienceSource
+	Account  string
+	Input    Input
 	// Preview is how many rendered bodies to keep, from the first rows.
 	Preview int
 	// Policy, if set, is kept with the batch (a continued batch's is
@@ -40,6 +43,9 @@ type Imported struct {
 	// Rows is how many recipient rows were read; a row the reader refused
 	// (an implausible openid, a short line) is a problem, not a row.
 	Rows int64
+	// Outside is how many rows of a users file were left out for not
+	// being in the audience the batch is restricted to.
+	Outside int64
 }
 
 // Create creates the batch spec describes and imports its recipients, or,
@@ -56,13 +62,26 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 	if _, err := CheckTemplate(t); err != nil {
 		return nil, nil, err
 	}
+	src, rec := spec.Source, audienceRecord{}
+	if au := spec.Audience; au != nil {
+		if au.Users == nil {
+			if err := checkSet(t, au.Set); err != nil {
+				return nil, nil, err
+			}
+		}
+		var err error
+		if rec, err = resolveAudience(ctx, au); err != nil {
+			return nil, nil, err
+		}
+		src = rec.source()
+	}
 	name := spec.Name
 	if name == "" {
 		name = fmt.Sprintf("%s-%s", KeyOf(t.Key), time.Now().Format("20060102-150405"))
 	}
 	nb := store.NewBatch{
 		Name: name, TemplateRef: spec.TemplateRef, TemplateBody: t.Body(), TemplateHash: hashBytes(t.Body()),
-		SourcePath: spec.Source.Path, SourceHash: spec.Source.Hash, Account: spec.Account,
+		SourcePath: src.Path, SourceHash: src.Hash, Account: spec.Account,
 	}
 	sb, err := s.db.CreateBatch(ctx, nb, s.owner)
 	created := err == nil
@@ -83,8 +102,13 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 	if err := s.setPolicy(ctx, sb.ID, spec.Policy); err != nil {
 		return nil, nil, err
 	}
-	s.log.Info("importing recipients", "batch", sb.Name, "users", spec.Source.Name)
-	imp, err := s.importInto(ctx, sb, t, spec.Source, spec.Input, spec.Preview)
+	var imp *Imported
+	if au := spec.Audience; au != nil {
+		imp, err = s.importAudience(ctx, sb, t, rec, au.Followers, au.Paged, au.Users, spec.Input, spec.Preview, created)
+	} else {
+		s.log.Info("importing recipients", "batch", sb.Name, "users", src.Name)
+		imp, err = s.importInto(ctx, sb, t, src, spec.Input, spec.Preview)
+	}
 	if ErrorCode(err) == Stopped {
 		return &Batch{Batch: sb, Template: t, Created: created}, imp, err
 	}
@@ -110,6 +134,9 @@ func (s *Service) continueBatch(ctx context.Context, nb store.NewBatch) (store.B
 		return store.Batch{}, err
 	}
 	switch {
+	case b.SourceHash != nb.SourceHash && (IsAudienceSource(b.SourcePath) || IsAudienceSource(nb.SourcePath)):
+		return store.Batch{}, &Error{Code: Conflict, Field: "audience",
+			Msg: fmt.Sprintf("batch %s exists with other recipients (%s, not %s)", b.Name, DescribeSource(b.SourcePath), DescribeSource(nb.SourcePath))}
 	case b.SourceHash != nb.SourceHash && b.SourcePath != nb.SourcePath:
 		return store.Batch{}, &Error{Code: Conflict, Field: "users",
 			Msg: fmt.Sprintf("batch %s exists with a different users file (%s, not %s)", b.Name, b.SourcePath, nb.SourcePath)}
@@ -131,17 +158,32 @@ func (s *Service) continueBatch(ctx context.Context, nb store.NewBatch) (store.B
 // deleted again and an Invalid error returned: nothing is sent and nothing
 // of the bad input remains.
 func (s *Service) importInto(ctx context.Context, b store.Batch, t *template.Template, src Source, in Input, preview int) (*Imported, error) {
+	return s.importRows(ctx, b, t, src, in, preview, rowFilter{})
+}
+
+// importRows is importInto with the rows shaped by f: shared variables
+// added, rows outside an audience left out (and counted).
+func (s *Service) importRows(ctx context.Context, b store.Batch, t *template.Template, src Source, in Input, preview int, f rowFilter) (*Imported, error) {
 	im, err := s.db.NewImporter(ctx, b)
 	if err != nil {
 		return nil, err
 	}
 	c := newChecker(t, src.Name, preview)
+	c.set = f.set
 	var vars []byte
+	var outside int64
 	n, err := readRows(src, in, c, func(r recipient.Row) error {
+		if f.keep != nil && !f.keep(r.OpenID) {
+			outside++
+			return nil
+		}
 		vars = recipient.AppendVarsJSON(vars[:0], r.Vars)
 		return im.Add(ctx, int64(r.Line), r.OpenID, string(vars))
 	})
-	imp := &Imported{Warnings: &c.warns, Previews: c.previews, Rows: n}
+	imp := &Imported{Warnings: &c.warns, Previews: c.previews, Rows: n, Outside: outside}
+	if err == nil && c.errs.Count == 0 && n > 0 && outside == n {
+		c.errs.Addf("%s: none of its %d %s is in audience %s: nothing to send", src.Name, n, Plural(int(n), "recipient"), f.audience)
+	}
 	interrupted := func() (*Imported, error) {
 		// Not rejected: the batch stays "importing", and the same request
 		// (or a resume) imports it again from the start.

@@ -85,7 +85,7 @@ func newBatchInfo(b store.Batch, abandoned bool, last time.Time) BatchInfo {
 	d := batchDuration(b, last)
 	i := BatchInfo{
 		Name: b.Name, Status: b.Status, Abandoned: abandoned, PauseReason: b.PauseReason, Template: b.TemplateRef,
-		TemplateID: TemplateID(b), Source: b.SourcePath, Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt,
+		TemplateID: TemplateID(b), Source: DescribeSource(b.SourcePath), Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt,
 		LastActivity: last, DurationSeconds: d.Seconds(), Duration: d,
 	}
 	if !b.FinishedAt.IsZero() {

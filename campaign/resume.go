@@ -21,6 +21,11 @@ type ResumeSpec struct {
 	Preview int
 	// Policy, if set, replaces what the batch was asked to observe.
 	Policy *Policy
+	// Followers pages the audience again for a batch made from one whose
+	// import was interrupted (the account's WeChat client); Paged shows
+	// it, as AudienceSource's.
+	Followers Followers
+	Paged     func(paged, total int64)
 }
 
 // Resume takes batch spec.Name up again: it proves the ledger sound, takes
@@ -65,7 +70,7 @@ func (s *Service) Resume(ctx context.Context, spec ResumeSpec) (*Batch, *Importe
 	if b.Status != store.StatusImporting {
 		return &Batch{Batch: b, Template: t}, nil, nil
 	}
-	imp, err := s.reimport(ctx, b, t, spec.Input, spec.Preview)
+	imp, err := s.reimport(ctx, b, t, spec)
 	if ErrorCode(err) == Stopped {
 		return &Batch{Batch: b, Template: t}, imp, err
 	}
@@ -80,7 +85,17 @@ func (s *Service) Resume(ctx context.Context, spec ResumeSpec) (*Batch, *Importe
 
 // reimport finishes an import that a killed run left half done: from the
 // recorded source, if it still has the same content.
-func (s *Service) reimport(ctx context.Context, b store.Batch, t *template.Template, in Input, preview int) (*Imported, error) {
+func (s *Service) reimport(ctx context.Context, b store.Batch, t *template.Template, spec ResumeSpec) (*Imported, error) {
+	in, preview := spec.Input, spec.Preview
+	if IsAudienceSource(b.SourcePath) {
+		// The snapshot was not complete: page the audience again, from
+		// the start, as recorded (a tag by its id).
+		rec, err := parseAudienceRecord(b.SourcePath)
+		if err != nil {
+			return nil, err
+		}
+		return s.importAudience(ctx, b, t, rec, spec.Followers, spec.Paged, nil, in, preview, false)
+	}
 	if b.SourcePath == "-" {
 		return nil, Errorf(Invalid, "batch %s was interrupted while importing from stdin; run the original command again", b.Name)
 	}

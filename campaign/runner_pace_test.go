@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/megasend/megasend/sender"
+	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/wechat/wechattest"
 )
 
@@ -50,6 +51,9 @@ func TestRunner_Pace(t *testing.T) {
 	f.submit("b", 20, time.Time{})
 	r.Wake()
 	f.await("b", "done", isDone)
+	// The runner gives the limiter back its configured rate once the run
+	// has returned, a moment after the batch reads done.
+	f.await("b", "left by the runner", func(store.Batch, store.Counts) bool { return r.Running() == "" })
 
 	mu.Lock()
 	defer mu.Unlock()

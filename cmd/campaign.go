@@ -19,6 +19,7 @@ import (
 	"github.com/megasend/megasend/sender"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/template"
+	"github.com/megasend/megasend/wechat"
 )
 
 // campaignOptions are the parsed flags of megasend campaign.
@@ -48,6 +49,9 @@ type campaignOptions struct {
 	quietHours     string
 	// policy is what --quiet-hours asks of the batch; nil without it.
 	policy *campaign.Policy
+	// audience and set are --audience and --set (campaign_audience.go).
+	audience string
+	set      setFlag
 }
 
 func (a *app) campaignCommand() *cli.Command {
@@ -59,6 +63,8 @@ func (a *app) campaignCommand() *cli.Command {
                   [--dry-run] [--preview N] [--sandbox] [--max-errors N|P%] [--yes] [--encoding gbk]
                   [--not-after TIME] [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
                   [--openid-check loose]
+megasend campaign --template KEY|PATH --audience followers|tag:NAME|tag:ID [--set KEY=VALUE ...]
+                  [--users PATH] [--batch NAME] [...as above]
 megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-run] [--preview N] [--sandbox]
                   [--rate N] [--concurrency N] [--max-errors N|P%] [--yes] [--not-after TIME]
                   [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
@@ -68,6 +74,10 @@ containing a / or ending in .json or .toml is a file path.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgTemplate, Aliases: []string{"t"}, Usage: "template `KEY` or PATH", Destination: &o.template},
 			&cli.StringFlag{Name: flgUsers, Aliases: []string{"u"}, Usage: "recipients: CSV or JSONL `PATH`, - for stdin", Destination: &o.users},
+			&cli.StringFlag{Name: flgAudience, Usage: "recipients: the account's `followers`, or a tag's (tag:NAME or tag:ID), paged from WeChat; with --users, the file's rows in it",
+				Destination: &o.audience},
+			&cli.GenericFlag{Name: flgSet, Usage: "`KEY=VALUE`: a variable every recipient shares (repeatable); a users file must not have it too",
+				Value: &o.set},
 			&cli.StringFlag{Name: flgBatch, Usage: "batch `NAME` (default: template key and time); an existing batch with the same input continues", Destination: &o.batch},
 			&cli.StringFlag{Name: flgResume, Usage: "resume the batch `NAME`", Destination: &o.resume},
 			&cli.Float64Flag{Name: flgRate, Usage: "at most `N` messages per second", DefaultText: "the account's rate, else unlimited", Destination: &o.rate},
@@ -100,10 +110,18 @@ func (o campaignOptions) validate() error {
 	switch {
 	case o.resume != "" && o.users != "":
 		return usageErrorf("--resume continues a batch with its own users; drop --users")
+	case o.resume != "" && o.audience != "":
+		return usageErrorf("--resume continues a batch with its own audience; drop --%s", flgAudience)
+	case o.resume != "" && len(o.set) > 0:
+		return usageErrorf("--resume continues a batch with its own variables; drop --%s", flgSet)
+	case len(o.set) > 0 && o.audience == "":
+		return usageErrorf("--%s gives the variables an --%s shares; a users file alone carries them in a column", flgSet, flgAudience)
+	case o.audience != "" && o.users == "-":
+		return usageErrorf("--%s with --users -: give the users file by its path (an interrupted import reads it again)", flgAudience)
 	case o.resume != "" && o.batch != "":
 		return usageErrorf("--resume %s names the batch already; drop --batch", o.resume)
-	case o.resume == "" && (o.template == "" || o.users == ""):
-		return usageErrorf("campaign needs --template and --users (or --resume NAME)")
+	case o.resume == "" && (o.template == "" || o.users == "" && o.audience == ""):
+		return usageErrorf("campaign needs --template and --users or --%s (or --resume NAME)", flgAudience)
 	case o.retryUnknown && o.resume == "" && o.batch == "":
 		return usageErrorf("--retry-unknown applies to an existing batch: use it with --resume NAME")
 	case o.rate < 0:
@@ -259,11 +277,14 @@ func (a *app) pastDeadline(ctx context.Context, o campaignOptions, deadline time
 // back locked.
 func (a *app) prepareBatch(ctx context.Context, l *ledger, o campaignOptions, cr credentials) (*campaign.Batch, error) {
 	if o.resume != "" {
-		return a.resumeBatch(ctx, l, o)
+		return a.resumeBatch(ctx, l, o, cr)
 	}
 	t, err := a.loadTemplate(ctx, l.svc, o.template)
 	if err != nil {
 		return nil, err
+	}
+	if o.audience != "" {
+		return a.prepareAudience(ctx, l, o, cr, t)
 	}
 	src, err := openSource(o.users, a.streams.In, filepath.Dir(l.db.Path()))
 	if err != nil {
@@ -285,8 +306,15 @@ func (a *app) prepareBatch(ctx context.Context, l *ledger, o campaignOptions, cr
 
 // resumeBatch takes up the batch --resume names, with the template
 // --template gives it if set.
-func (a *app) resumeBatch(ctx context.Context, l *ledger, o campaignOptions) (*campaign.Batch, error) {
+func (a *app) resumeBatch(ctx context.Context, l *ledger, o campaignOptions, cr credentials) (*campaign.Batch, error) {
 	spec := campaign.ResumeSpec{Name: o.resume, TemplateRef: o.template, Input: o.input(), Preview: o.preview, Policy: o.policy}
+	// A batch made from an audience whose paging was interrupted pages it
+	// again: only then is the account's client made.
+	lazy := &lazyFollowers{make: func() (*wechat.Client, func(), error) { return a.newWeChat(cr, l.db, o.sandbox, o.concurrency) }}
+	defer lazy.close()
+	paged, stopProgress := a.pagingProgress("the batch's audience")
+	defer stopProgress()
+	spec.Followers, spec.Paged = lazy, paged
 	if o.template != "" {
 		// The batch first: a missing batch is the news, not its template.
 		if _, err := l.svc.Find(ctx, o.resume); err != nil {
@@ -324,7 +352,7 @@ func (a *app) imported(b *campaign.Batch, imp *campaign.Imported, err error, o c
 		if o.encoding != "" {
 			extra = append(extra, "--"+flgEncoding, shellQuote(o.encoding))
 		}
-		fmt.Fprintf(a.streams.Err, "%s; run the same command again, or: %s\n", ce.Msg, a.resumeCommand(b.Name, false, extra...))
+		fmt.Fprintf(a.streams.Err, "%s; run the same command again, or: %s\n", ce.Msg, a.resumeCommand(b.Name, o.sandbox, extra...))
 		return withCode(exitResumable, nil)
 	case err != nil:
 		a.printProblems(campaign.ErrorProblems(err))

@@ -12,6 +12,9 @@ func (a *app) dryRun(ctx context.Context, l *ledger, o campaignOptions, cr crede
 	if o.resume != "" {
 		return a.dryRunResume(ctx, l, o, cr)
 	}
+	if o.audience != "" {
+		return a.dryRunAudience(ctx, l, o, cr)
+	}
 	t, err := a.loadTemplate(ctx, l.svc, o.template)
 	if err != nil {
 		return err

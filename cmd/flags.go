@@ -27,6 +27,8 @@ const (
 	flgNotAfter    = "not-after"
 	flgReqTimeout  = "request-timeout"
 	flgQuietHours  = "quiet-hours"
+	flgAudience    = "audience"
+	flgSet         = "set"
 
 	flgFormat  = "format"
 	flgFailed  = "failed"

@@ -145,6 +145,9 @@ type barStatus struct {
 	sent, failed, pending int64
 	rate                  float64 // messages per second lately; 0 before any
 	state                 string  // the engine's state; "sending" is the normal one
+	// label, if set, is all the bar says: a bar that counts something
+	// other than sends (an audience being paged).
+	label string
 }
 
 // The bar's line, as progressbar draws it with OptionFullWidth,
@@ -166,6 +169,12 @@ func (st barStatus) fit(cols int, total int64) (string, bool) {
 		return "", false
 	}
 	budget := room - minBar
+	if st.label != "" {
+		if uniseg.StringWidth(st.label) > budget {
+			return "", true
+		}
+		return st.label, true
+	}
 
 	type part struct {
 		text, short string

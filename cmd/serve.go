@@ -40,6 +40,8 @@ type ServeConfig struct {
 	Account  string
 	Callback wechat.CallbackConfig
 	OpenIDs  recipient.OpenIDCheck
+	// Followers is the account's client, for batches that name an audience.
+	Followers campaign.Followers
 	// Metrics serves GET /metrics; MetricsPublic opens it beyond loopback
 	// clients.
 	Metrics       http.Handler
@@ -183,7 +185,8 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	api, err := a.httpFace(ServeConfig{
 		Service: svc, Keys: apikey.NewKeys(db), DB: db, MaxBody: maxBody, Log: a.log,
 		SpoolDir: filepath.Dir(db.Path()), Account: cr.Name, Callback: callback, OpenIDs: cr.OpenIDCheck,
-		Metrics: mets.Handler(), MetricsPublic: o.metricsPublic || cfg.MetricsPublic,
+		Followers: client,
+		Metrics:   mets.Handler(), MetricsPublic: o.metricsPublic || cfg.MetricsPublic,
 	})
 	if err != nil {
 		return usageErrorf("account %s: %w", cr.Name, err)

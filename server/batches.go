@@ -99,8 +99,10 @@ func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) error
 		return invalid("name", fmt.Sprintf("batch name %q: use 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", u.Name))
 	case u.Template == "":
 		return invalid("template", "a batch needs a template: the key of a stored template ('megasend template add')")
-	case u.json && u.rows < 0:
-		return invalid("recipients", "a batch needs recipients: [{\"openid\":...,\"var\":...},...]")
+	case u.hasSet && u.Audience == "":
+		return invalid("set", `"set" gives the variables an "audience" shares; recipients carry their own`)
+	case u.json && u.rows < 0 && u.Audience == "":
+		return invalid("recipients", "a batch needs recipients: [{\"openid\":...,\"var\":...},...], or an audience: \"audience\":\"followers\"")
 	case u.json && u.rows == 0:
 		return invalid("recipients", "no recipients: the array is empty")
 	}
@@ -119,11 +121,17 @@ func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	b, imp, err := s.svc.Submit(ctx, campaign.Spec{
+	spec := campaign.Spec{
 		Name: u.Name, Template: t, TemplateRef: u.Template, Account: account,
 		Source: campaign.Source{Name: u.Source, Path: "-", Hash: u.hash, Open: u.open},
 		Input:  campaign.Input{Format: u.Format, Encoding: u.Encoding, OpenIDs: s.accounts[account].OpenIDs},
-	}, u.SendAt)
+	}
+	if u.Audience != "" {
+		if spec.Audience, err = s.audience(account, u, spec.Source); err != nil {
+			return err
+		}
+	}
+	b, imp, err := s.svc.Submit(ctx, spec, u.SendAt)
 	if err != nil {
 		return err
 	}

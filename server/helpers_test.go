@@ -77,10 +77,16 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	}
 	f.wx = wechattest.NewServer(o.wx)
 	t.Cleanup(f.wx.Close)
+	// Account a pages its followers (batches that name an audience).
+	followers, err := wechat.New(wechat.Config{AppID: wechattest.DefaultAppID, AppSecret: wechattest.DefaultAppSecret,
+		BaseURL: f.wx.URL, MaxConns: 2, Cache: db})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.srv, err = New(Config{
 		Service: f.svc, Keys: keys, DB: db, MaxBody: o.maxBody, BodyIdle: o.bodyIdle, SpoolDir: f.dir,
 		Accounts: map[string]Account{
-			"a": {Callback: wechat.CallbackConfig{Token: tokenA}},
+			"a": {Callback: wechat.CallbackConfig{Token: tokenA}, Followers: followers},
 			"b": {},
 			"s": {Callback: wechat.CallbackConfig{Token: tokenS, EncodingAESKey: aesKey, AppID: wechattest.DefaultAppID}},
 		},

@@ -40,6 +40,9 @@ type Account struct {
 	Callback wechat.CallbackConfig
 	// OpenIDs is how plausible an uploaded openid must look.
 	OpenIDs recipient.OpenIDCheck
+	// Followers pages the account's followers for a batch that names an
+	// audience (the account's WeChat client); nil refuses such batches.
+	Followers campaign.Followers
 }
 
 // Config is what New needs. Service, Keys and DB are required.

@@ -41,6 +41,12 @@ type upload struct {
 	Format   recipient.Format
 	Encoding string // a CSV or JSONL body's charset
 	json     bool   // the body was a JSON document
+	// Audience and Set are a JSON batch's "audience" (followers, tag:NAME
+	// or tag:ID) and "set" (the variables its recipients share, in the
+	// order given); with recipients too, those restricted to the audience.
+	Audience string
+	Set      []recipient.Var
+	hasSet   bool
 
 	path string // the spool file
 	hash string // hex sha256 of its bytes
@@ -137,7 +143,8 @@ func (u *upload) setSendAt(v string) error {
 	return nil
 }
 
-// readJSON decodes a JSON batch, {"name","template","send_at","recipients"},
+// readJSON decodes a JSON batch, {"name","template","send_at","recipients",
+// "audience","set"},
 // writing each recipient to spool as one JSONL line. Only one recipient is
 // in memory at a time. Unknown or repeated fields and trailing data are
 // refused (400), as is anything that is not that one object.
@@ -169,8 +176,13 @@ func (u *upload) readJSON(body io.Reader, spool io.Writer) error {
 			}
 		case "recipients":
 			err = u.spoolRecipients(dec, spool)
+		case "audience":
+			err = decodeString(dec, key, &u.Audience)
+		case "set":
+			u.hasSet = true
+			u.Set, err = decodeSet(dec)
 		default:
-			return badRequest(key, fmt.Sprintf("unknown field %q: want name, template, recipients and send_at", key))
+			return badRequest(key, fmt.Sprintf("unknown field %q: want name, template, recipients or audience and set, and send_at", key))
 		}
 		if err != nil {
 			return err
@@ -223,6 +235,36 @@ func (u *upload) spoolRecipients(dec *json.Decoder, spool io.Writer) error {
 		u.rows++
 	}
 	return expectDelim(dec, ']', "the end of the recipients array")
+}
+
+// decodeSet decodes the "set" object, its keys in the order given: every
+// value a string (a number's text would be the decoder's, not the
+// sender's: 39.80 would become 39.8). null is as if absent.
+func decodeSet(dec *json.Decoder) ([]recipient.Var, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, jsonError(err)
+	}
+	if tok == nil {
+		return nil, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, badRequest("set", `set: want an object of strings, {"name":"value",...}`)
+	}
+	var vars []recipient.Var
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, jsonError(err)
+		}
+		key, _ := tok.(string)
+		var v string
+		if err := decodeString(dec, "set."+key, &v); err != nil {
+			return nil, err
+		}
+		vars = append(vars, recipient.Var{Name: key, Value: v})
+	}
+	return vars, expectDelim(dec, '}', "the end of the set object")
 }
 
 // decodeString decodes the next value into *v: a string, or null.
