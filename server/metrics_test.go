@@ -131,6 +131,9 @@ func TestMetrics_AfterBatch(t *testing.T) {
 	want(t, f.do("POST", "/v1/batches", f.keyA, "application/json", jsonBatch("m1", 25, "")), http.StatusCreated)
 	r.Wake()
 	f.await("m1", "done", func(d batchDoc) bool { return d.Batch.Status == store.StatusDone })
+	// The pace goes back to the configured rate once the runner has left
+	// the batch, a moment after it reads done.
+	f.await("m1", "left by the runner", func(batchDoc) bool { return r.Running() == "" })
 
 	after := scrapeServer(t, srv)
 	for _, c := range []struct {
