@@ -25,7 +25,7 @@ type chart struct {
 	Peak   string `json:"peak"`   // the y axis' top label
 	From   string `json:"from"`
 	To     string `json:"to"`
-	Step   string `json:"step"` // "per second", "per 5 s average"
+	Step   string `json:"step"` // "", or "averaged over 5 s" for a long run
 	Empty  bool   `json:"empty"`
 }
 
@@ -33,12 +33,11 @@ type chart struct {
 func newChart(tp campaign.Throughput) chart {
 	n := len(tp.PerSecond)
 	if n == 0 || tp.Peak == 0 {
-		return chart{Empty: true, Peak: "0/s", From: "–", To: "–", Step: "per second"}
+		return chart{Empty: true, Peak: "0/s", From: "–", To: "–"}
 	}
-	c := chart{Peak: rate(tp.Peak), From: when(tp.Start), To: when(tp.Start.Add(tp.Step * time.Duration(n))),
-		Step: "per second"}
+	c := chart{Peak: rate(tp.Peak), From: when(tp.Start), To: when(tp.Start.Add(tp.Step * time.Duration(n)))}
 	if s := int(tp.Step.Seconds()); s > 1 {
-		c.Step = fmt.Sprintf("per second, averaged over %d s", s)
+		c.Step = fmt.Sprintf("averaged over %d s", s)
 	}
 	var b strings.Builder
 	for i, v := range tp.PerSecond {

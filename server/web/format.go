@@ -30,6 +30,7 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatFloat(100*float64(n)/float64(of), 'f', 1, 64)
 	},
+	"vars": varsText,
 	"deref": func(p *int) string {
 		if p == nil {
 			return ""
@@ -112,4 +113,18 @@ func fileSafe(name string) string {
 		}
 		return r
 	}, name)
+}
+
+// varsText is a recipient's variables as one line, in input order:
+// "name=张伟, order=A-17".
+func varsText(raw []byte) string {
+	vars, err := recipient.ParseVarsJSON(string(raw), nil)
+	if err != nil {
+		return string(raw)
+	}
+	parts := make([]string, len(vars))
+	for i, v := range vars {
+		parts[i] = v.Name + "=" + v.Value
+	}
+	return strings.Join(parts, ", ")
 }

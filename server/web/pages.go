@@ -156,10 +156,13 @@ const chartPoints = 120
 // batchView is a batch page's data.
 type batchView struct {
 	page
-	Row     batchRow
-	Report  *campaign.Report
-	Chart   chart
-	Can     actions
+	Row    batchRow
+	Report *campaign.Report
+	Chart  chart
+	Can    actions
+	// Shape is the page's shape (see batchLive): the script draws the
+	// page again when its live JSON says another.
+	Shape   string
 	Notice  string // what the last action did
 	Problem string // why it could not
 	// FailedNotShown is how many failed rows the table leaves out.
@@ -239,7 +242,7 @@ func (h *Handler) showBatch(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	h.render(w, r, status, "batch.html", batchView{page: pageOf(r, "Batch "+b.Name), Row: row, Report: rep, Chart: ch,
-		Can: can(rep), Notice: noticeOf(notice), Problem: problem, FailedNotShown: rep.FailedNotShown()})
+		Can: can(rep), Shape: shape(row, can(rep), rep), Notice: noticeOf(notice), Problem: problem, FailedNotShown: rep.FailedNotShown()})
 }
 
 // handleBatchLive is a batch page's live JSON.

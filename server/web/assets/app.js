@@ -62,9 +62,10 @@
   }
 
   function liveBatch(root) {
-    let shape = null;
+    // The shape the page was drawn in: a change that happened between
+    // the drawing and the first poll must redraw it too.
+    const shape = root.dataset.shape;
     poll(root.dataset.live, (doc) => {
-      if (shape === null) shape = doc.shape;
       if (doc.shape !== shape) {
         // New buttons or a new failure group: draw the page again, without
         // the notice of an earlier action.
