@@ -129,6 +129,9 @@ func (b *tab) shot(name string) {
 		dirs = append(dirs, d)
 	}
 	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			b.t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(d, name+".png"), png, 0o644); err != nil {
 			b.t.Fatal(err)
 		}

@@ -2,8 +2,11 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -219,5 +222,66 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	if csp := a.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+}
+
+// The buttons call the lifecycle and say what happened; a refusal (a done
+// batch cannot be paused) is shown on the page, 409, not an error page.
+func TestActions(t *testing.T) {
+	f := newFixture(t, wechattest.Options{})
+	f.createBatch(f.keyA, "b1", 4)
+	c := f.client()
+	token := c.signIn(f.keyA)
+	post := func(action string) answer {
+		return c.do("POST", "/batches/b1/"+action, url.Values{"csrf": {token}})
+	}
+	if a := post("pause"); a.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pause: %d %s", a.StatusCode, a.body)
+	}
+	if page := c.do("GET", "/batches/b1?done=pause", nil); !strings.Contains(page.body, "Pausing:") || !strings.Contains(page.body, `id="resume"`) {
+		t.Errorf("the paused batch's page has no notice or no Resume button: %s", page.body)
+	}
+	if a := post("resume"); a.StatusCode != http.StatusSeeOther || f.hold("b1") != "" {
+		t.Fatalf("resume: %d hold %q", a.StatusCode, f.hold("b1"))
+	}
+	if a := post("cancel"); a.StatusCode != http.StatusSeeOther || f.status("b1").Status != "done" {
+		t.Fatalf("cancel: %d status %q", a.StatusCode, f.status("b1").Status)
+	}
+	a := post("pause")
+	if a.StatusCode != http.StatusConflict || !strings.Contains(a.body, "is done: nothing to pause") {
+		t.Errorf("pause a done batch: %d %s", a.StatusCode, a.body)
+	}
+	if a := post("explode"); a.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown action: %d", a.StatusCode)
+	}
+	// Nothing failed: the export is its header alone, as a file.
+	ex := c.do("GET", "/batches/b1/failed.csv", nil)
+	if ex.StatusCode != http.StatusOK || ex.body != "openid,errcode,errmsg\n" ||
+		!strings.HasPrefix(ex.Header.Get("Content-Disposition"), `attachment; filename="b1-failed.csv"`) {
+		t.Errorf("export: %d %q %q", ex.StatusCode, ex.Header.Get("Content-Disposition"), ex.body)
+	}
+	if ex := c.do("GET", "/batches/b1/failed.csv?excel=1", nil); !strings.HasPrefix(ex.body, "\ufeffopenid,") {
+		t.Errorf("export for Excel has no byte order mark: %q", ex.body)
+	}
+}
+
+// The live JSON of a page nothing changed has the shape the page was
+// drawn in: otherwise the script would redraw it every second.
+func TestLiveShapeMatchesPage(t *testing.T) {
+	f := newFixture(t, wechattest.Options{})
+	f.createBatch(f.keyA, "b1", 2)
+	c := f.client()
+	c.signIn(f.keyA)
+	page := c.do("GET", "/batches/b1", nil)
+	m := regexp.MustCompile(`data-shape="([^"]*)"`).FindStringSubmatch(page.body)
+	if m == nil || m[1] == "" {
+		t.Fatalf("the page has no shape: %s", page.body)
+	}
+	var live struct{ Shape string }
+	if err := json.Unmarshal([]byte(c.do("GET", "/batches/b1/live", nil).body), &live); err != nil {
+		t.Fatal(err)
+	}
+	if want := html.UnescapeString(m[1]); live.Shape != want {
+		t.Errorf("live shape %q, page %q", live.Shape, want)
 	}
 }
