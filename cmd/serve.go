@@ -105,6 +105,8 @@ GET|POST /wechat/callback/ACCOUNT    WeChat's callback URL (callback_token in th
                                      configuration, or MEGASEND_CALLBACK_TOKEN)
 GET  /metrics                        Prometheus metrics, to loopback clients only unless
                                      --metrics-public (or metrics_public = true)
+GET  /                               the web page: the batches live, a batch's report and
+                                     buttons, a message's trace (sign in with an API key)
 GET  /healthz                        GET /v1/openapi.json describes the rest
 
 SIGINT or SIGTERM stops it: no new requests, in-flight sends finish and are

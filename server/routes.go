@@ -59,6 +59,15 @@ func (s *Server) newMux() *http.ServeMux {
 		}
 		mux.Handle(rt.Pattern(), s.adapt(h))
 	}
+	// The pages (package web) answer /, /signin, /batches/... beside the
+	// API: a person's face on the same ledger, behind a session instead of
+	// a Bearer key.
+	for _, p := range s.web.Patterns() {
+		mux.Handle(p, s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+			s.web.ServeHTTP(w, r)
+			return nil
+		}))
+	}
 	mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{Status: http.StatusNotFound, Code: "not_found", Msg: "no such route: " + r.Method + " " + r.URL.Path}
 	}))

@@ -21,6 +21,7 @@ import (
 	"github.com/megasend/megasend/apikey"
 	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/recipient"
+	"github.com/megasend/megasend/server/web"
 	"github.com/megasend/megasend/store"
 	"github.com/megasend/megasend/wechat"
 )
@@ -90,6 +91,7 @@ type Server struct {
 	spoolDir  string
 	log       *slog.Logger
 	mux       *http.ServeMux
+	web       *web.Handler // the pages at /
 	now       func() time.Time
 
 	metrics       http.Handler // GET /metrics; nil: 404
@@ -154,6 +156,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("account %s: %w", name, err)
 		}
 		s.receivers[name] = r
+	}
+	var err error
+	s.web, err = web.New(web.Config{Service: s.svc, Keys: s.keys, Log: s.log,
+		Serves: func(account string) bool { _, ok := s.accounts[account]; return ok }})
+	if err != nil {
+		return nil, err
 	}
 	s.mux = s.newMux()
 	return s, nil
