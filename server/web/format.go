@@ -31,6 +31,8 @@ var funcs = template.FuncMap{
 		return strconv.FormatFloat(100*float64(n)/float64(of), 'f', 1, 64)
 	},
 	"vars": varsText,
+	// isError reports a lint problem that refuses its template.
+	"isError": isError,
 	"deref": func(p *int) string {
 		if p == nil {
 			return ""

@@ -120,6 +120,7 @@ func (h *Handler) routes() []route {
 		{"GET /batches/{name}/live", h.signedInJSON(h.handleBatchLive)},
 		{"GET /batches/{name}/failed.csv", h.signedIn(h.handleExport)},
 		{"POST /batches/{name}/{action}", h.signedIn(h.handleAction)},
+		{"GET /templates", h.signedIn(h.handleTemplates)},
 		{"GET /messages", h.signedIn(h.handleFindMessage)},
 		{"GET /messages/{id}", h.signedIn(h.handleMessage)},
 		{"GET /assets/", func(w http.ResponseWriter, r *http.Request) {
