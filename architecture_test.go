@@ -22,7 +22,7 @@ func TestArchitecture(t *testing.T) {
 		"metrics":           {"store", "wechat"},
 		"cmd":               append([]string{"apikey", "campaign", "metrics", "sender", "wechat/wechattest"}, leaves...),
 		"server":            append([]string{"apikey", "campaign", "server/web"}, leaves...),
-		"server/web":        {"apikey", "campaign", "store", "recipient"},
+		"server/web":        {"apikey", "campaign", "store", "recipient", "template"},
 		"apikey":            {"store"},
 		"bench":             leaves,
 		".":                 {"cmd", "server"},
