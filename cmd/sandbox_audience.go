@@ -114,6 +114,10 @@ func parseTags(s string) ([]wechattest.Tag, error) {
 			return nil, fmt.Errorf("item %d %q: want NAME=COUNT, such as vip=300", i+1, item)
 		case err != nil || n < 0:
 			return nil, fmt.Errorf("item %d %q: COUNT must be a whole number, 0 or more", i+1, item)
+		case n > math.MaxInt32:
+			// A tag holds some of the followers, and WeChat counts them in
+			// 32 bits (user/get's total).
+			return nil, fmt.Errorf("item %d %q: COUNT is more than any account's followers", i+1, item)
 		case !utf8.ValidString(name):
 			return nil, fmt.Errorf("item %d: tag name %q is not valid UTF-8", i+1, name)
 		case utf8.RuneCountInString(name) > maxTagName:
