@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -118,19 +117,7 @@ func (r *Runner) runMessages(ctx context.Context) error {
 }
 
 // sleepMessages waits for d (0: no limit), a new message, or ctx.
-func (r *Runner) sleepMessages(ctx context.Context, d time.Duration) {
-	var timer <-chan time.Time
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case <-ctx.Done():
-	case <-r.msgWake:
-	case <-timer:
-	}
-}
+func (r *Runner) sleepMessages(ctx context.Context, d time.Duration) { sleepUntil(ctx, d, r.msgWake) }
 
 // sendMessage makes one attempt at m and records what follows. A stop
 // before the request leaves leaves m as it was.
@@ -251,7 +238,7 @@ func (r *Runner) judgeMessage(m store.Message, msgid int64, err error) store.Mes
 		case wechat.IsAmbiguous(err):
 			o.State, o.NotBefore = store.StateInflight, retry
 			o.Detail = "no answer: it may have been delivered; resent with the same client_msg_id inside WeChat's dedup window"
-		case isUnreachable(err):
+		case wechat.IsRefused(err):
 			o.State, o.NotBefore, o.Detail = store.StatePending, now.Add(min(r.Retry, retry.Sub(now))), "WeChat is out of reach; tried again"
 		case attempts >= maxMessageAttempts:
 			o.State, o.Detail = store.StateFailed, fmt.Sprintf("WeChat kept answering busy (%d attempts)", attempts)
@@ -287,11 +274,4 @@ func (r *Runner) renderMessage(ctx context.Context, m store.Message) ([]byte, er
 // each attempt, at most half a minute.
 func messageBackoff(n int) time.Duration {
 	return min(500*time.Millisecond<<min(n-1, 6), 30*time.Second)
-}
-
-// isUnreachable reports an attempt whose request never left: WeChat
-// refused the connection or could not be resolved.
-func isUnreachable(err error) bool {
-	var re *wechat.RequestError
-	return errors.As(err, &re) && !re.Sent && re.Status == 0
 }

@@ -55,11 +55,4 @@ func (r *Runner) awaitQuota(ctx context.Context, until time.Time) error {
 
 // sleepQuota waits for d or ctx; a batch or a message arriving does not
 // end the wait: nothing can be sent.
-func (r *Runner) sleepQuota(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
+func (r *Runner) sleepQuota(ctx context.Context, d time.Duration) { sleepUntil(ctx, d, nil) }

@@ -174,7 +174,11 @@ func (r *Runner) runBatches(ctx context.Context) error {
 }
 
 // sleep waits for d (0: no limit), a Wake, or ctx.
-func (r *Runner) sleep(ctx context.Context, d time.Duration) {
+func (r *Runner) sleep(ctx context.Context, d time.Duration) { sleepUntil(ctx, d, r.wake) }
+
+// sleepUntil waits for d (0: no limit), a value on wake (nil: none), or
+// ctx.
+func sleepUntil(ctx context.Context, d time.Duration, wake <-chan struct{}) {
 	var timer <-chan time.Time
 	if d > 0 {
 		t := time.NewTimer(d)
@@ -183,7 +187,7 @@ func (r *Runner) sleep(ctx context.Context, d time.Duration) {
 	}
 	select {
 	case <-ctx.Done():
-	case <-r.wake:
+	case <-wake:
 	case <-timer:
 	}
 }

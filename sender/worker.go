@@ -54,7 +54,7 @@ func (w *worker) attempt(j *job) verdict {
 	w.buf = body
 	msgid, err := e.client.SendTemplateBody(w.reqCtx, body)
 	e.pace.done(now, err)
-	j.refused = isUnreachable(err)
+	j.refused = wechat.IsRefused(err)
 	if err == nil {
 		e.stats.sent.Add(1)
 		e.errs.add(false)
@@ -206,10 +206,4 @@ func apiMsg(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// isUnreachable reports an error that proves nothing reached WeChat.
-func isUnreachable(err error) bool {
-	var re *wechat.RequestError
-	return errors.As(err, &re) && !re.Sent && re.Status == 0
 }

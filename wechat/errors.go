@@ -118,6 +118,14 @@ func Errcode(err error) int {
 	return 0
 }
 
+// IsRefused reports a request that never left: the connection was refused
+// or the host could not be resolved, so nothing reached WeChat and no
+// answer came back.
+func IsRefused(err error) bool {
+	var re *RequestError
+	return errors.As(err, &re) && !re.Sent && re.Status == 0
+}
+
 // IsAmbiguous reports whether err leaves open that WeChat accepted the
 // message: the request was written but no answer came back.
 func IsAmbiguous(err error) bool {
