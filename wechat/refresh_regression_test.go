@@ -1,6 +1,8 @@
 package wechat_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -76,5 +78,35 @@ func TestClient_ReplacedTokenNotReused(t *testing.T) {
 	if refused != 1 || st.StableTokenCalls != 2 {
 		t.Errorf("after one revocation: %d refused sends, %d stable_token calls; want 1 and 2 (rejected: %v)",
 			refused, st.StableTokenCalls, st.Rejected)
+	}
+}
+
+// firstOnlyCache keeps the first token stored and fails every later store,
+// as a busy SQLite store can: the cache then holds a token older than the
+// client's own.
+type firstOnlyCache struct{ memCache }
+
+func (f *firstOnlyCache) StoreToken(ctx context.Context, key string, sealed []byte, expiresAt time.Time) error {
+	if len(f.all()) > 0 {
+		return errors.New("database is locked")
+	}
+	return f.memCache.StoreToken(ctx, key, sealed, expiresAt)
+}
+
+// A cached token issued before the client's own is never adopted in place
+// of a rejected one: after two revocations (CI run of 2026-12-05,
+// TestFaultTokenRevoked) the client took the first, long-revoked token back
+// from the cache, WeChat refused it again, and the batch stopped as if the
+// token could not be refreshed.
+func TestClient_OlderCachedTokenNotAdopted(t *testing.T) {
+	srv := mustServer(t, wechattest.Options{})
+	c := mustClient(t, srv.URL, wechat.Config{Cache: &firstOnlyCache{}})
+	for i := range 3 {
+		if i > 0 {
+			srv.RevokeTokens()
+		}
+		if _, err := c.SendTemplate(t.Context(), orderPaid(openID(i), "")); err != nil {
+			t.Fatalf("send %d (after %d revocations): %v", i, i, err)
+		}
 	}
 }

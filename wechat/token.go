@@ -113,9 +113,12 @@ func (t *tokens) Invalidate(ctx context.Context, failed string) (string, error) 
 }
 
 // refreshLocked adopts a fresh token from the shared cache when there is one
-// that is not the failed token, and fetches from the source otherwise.
+// that is newer than the token held and is not the failed one, and fetches
+// from the source otherwise. A cached token issued before the one held is
+// one this client has already moved past (a store that failed leaves the
+// cache behind): after a revocation it is revoked too.
 func (t *tokens) refreshLocked(ctx context.Context, failed string) (string, error) {
-	if tok, ok := t.loadCache(ctx); ok && tok.Value != failed && t.fresh(tok) {
+	if tok, ok := t.loadCache(ctx); ok && tok.Value != failed && t.fresh(tok) && !tok.IssuedAt.Before(t.current.IssuedAt) {
 		t.adopt(tok)
 		return tok.Value, nil
 	}
@@ -202,7 +205,9 @@ func (t *tokens) storeCache(ctx context.Context, tok Token) {
 	if err != nil {
 		return
 	}
-	_ = t.cache.StoreToken(ctx, t.key, sealed, tok.ExpiresAt)
+	if err := t.cache.StoreToken(ctx, t.key, sealed, tok.ExpiresAt); err != nil {
+		t.log.Debug("the access token was not cached; other processes fetch their own", "err", err)
+	}
 }
 
 // tokenResponse is the body of /cgi-bin/token and /cgi-bin/stable_token.
