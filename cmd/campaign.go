@@ -189,9 +189,14 @@ func (a *app) runCampaignIn(ctx context.Context, o campaignOptions, l *ledger) e
 		if time.Now().After(deadline) {
 			return a.pastDeadline(ctx, o, deadline)
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadlineCause(ctx, deadline, fmt.Errorf("past --%s %s", flgNotAfter, deadline.Format(time.RFC3339)))
-		defer cancel()
+		// A cancel at the time, not a context deadline: rate.Limiter.Wait
+		// refuses at once a wait that would end past a deadline, which
+		// ended paced runs early, as "interrupted".
+		var stop context.CancelCauseFunc
+		ctx, stop = context.WithCancelCause(ctx)
+		defer stop(nil)
+		at := time.AfterFunc(time.Until(deadline), func() { stop(notAfterError{deadline}) })
+		defer at.Stop()
 	}
 	if o.quietHours != "" {
 		q, err := policy.ParseQuietHours(o.quietHours, cr.TimeZone)
@@ -239,12 +244,27 @@ func (a *app) runCampaignIn(ctx context.Context, o campaignOptions, l *ledger) e
 	return err
 }
 
+// notAfterError is the cause of a run stopped at its --not-after time.
+type notAfterError struct{ deadline time.Time }
+
+func (e notAfterError) Error() string {
+	return fmt.Sprintf("past --%s %s", flgNotAfter, e.deadline.Format(time.RFC3339))
+}
+
+// dropResumeFlag leaves flag (and its value) out of the resume commands
+// printed from now on.
+func (a *app) dropResumeFlag(flag string) {
+	if i := slices.Index(a.resumeFlags, "--"+flag); i >= 0 {
+		a.resumeFlags = slices.Delete(slices.Clone(a.resumeFlags), i, i+2)
+	}
+}
+
 // pastDeadline answers a run that starts past --not-after: nothing is sent.
 // It exits 4 when a batch with recipients left is there to resume later (the
 // cron line that continues it ran late), and 2 otherwise: nothing was
 // created, and there is nothing to resume.
 func (a *app) pastDeadline(ctx context.Context, o campaignOptions, deadline time.Time) error {
-	past := fmt.Sprintf("past --%s %s: nothing sent", flgNotAfter, deadline.Format(time.RFC3339))
+	past := notAfterError{deadline}.Error() + ": nothing sent"
 	name := cmp.Or(o.resume, o.batch)
 	if name == "" {
 		return usageErrorf("%s", past)
@@ -263,10 +283,7 @@ func (a *app) pastDeadline(ctx context.Context, o campaignOptions, deadline time
 	if left == 0 && b.Status != store.StatusImporting {
 		return usageErrorf("%s; batch %s has nothing left to send", past, b.Name)
 	}
-	// The resume command leaves out the deadline that has passed.
-	if i := slices.Index(a.resumeFlags, "--"+flgNotAfter); i >= 0 {
-		a.resumeFlags = slices.Delete(slices.Clone(a.resumeFlags), i, i+2)
-	}
+	a.dropResumeFlag(flgNotAfter) // the deadline has passed
 	fmt.Fprintf(a.streams.Err, "megasend: %s; batch %s is kept with recipients left: %s\n",
 		past, b.Name, a.resumeCommand(b.Name, o.sandbox))
 	return withCode(exitResumable, nil)

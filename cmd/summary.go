@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,9 @@ func (a *app) finish(r campaign.RunResult, o campaignOptions) error {
 		sum.write(a.streams.Out)
 	}
 
+	if errors.As(res.Err, new(notAfterError)) {
+		a.dropResumeFlag(flgNotAfter) // the deadline that stopped the run has passed
+	}
 	resume := a.resumeCommand(b.Name, o.sandbox)
 	if res.Stop == sender.StopFatal && campaign.NeedsNewTemplate(res.Err) {
 		// The batch's own template would be refused again: only a resume
