@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -90,24 +89,8 @@ func TestServe_Messages(t *testing.T) {
 	callback := fmt.Sprintf("http://127.0.0.1:%d/wechat/callback/main", port)
 	sandbox := startSandbox(t, bin, "--callback", callback, "--callback-token", serveToken,
 		"--receipt-delay", "10ms", "--receipt-retry", "50ms", "--latency", "2ms")
-	cfg := filepath.Join(dir, "megasend.toml")
-	if err := os.WriteFile(cfg, []byte("[accounts.main]\nrate = 300\nconcurrency = 8\ncallback_token = \""+serveToken+"\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(campaignEnv(sandbox, db), "MEGASEND_CONFIG="+cfg)
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("megasend %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	run("template", "add", "order_paid", "--file", "testdata/templates/order_paid.json")
-	out := strings.Split(strings.TrimSpace(run("apikey", "add", "svc")), "\n")
-	key := out[len(out)-1]
+	env := withConfig(t, campaignEnv(sandbox, db), "[accounts.main]\nrate = 300\nconcurrency = 8\ncallback_token = \""+serveToken+"\"\n")
+	key := serveKey(t, bin, env, "svc")
 	sp := startServe(t, bin, env, port, key, "--quota-probe", "100ms")
 	const first = "ovIC7uccmSMFeuYJj2PjM7KkdBnY"
 

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -29,15 +28,7 @@ func TestServe_Metrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := append(campaignEnv(sandbox, db), "MEGASEND_CONFIG="+cfg)
-	if r := runMegasend(t, bin, env, "template", "add", "order_paid", "--file", "testdata/templates/order_paid.json"); r.code != 0 {
-		t.Fatalf("template add: %s", r)
-	}
-	r := runMegasend(t, bin, env, "apikey", "add", "prom")
-	if r.code != 0 {
-		t.Fatalf("apikey add: %s", r)
-	}
-	out := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	key := out[len(out)-1]
+	key := serveKey(t, bin, env, "prom")
 	port := freePort(t)
 	sp := startServe(t, bin, env, port, key)
 

@@ -5,9 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,19 +20,7 @@ func TestServe_SpoolSweptAfterKill(t *testing.T) {
 	db := filepath.Join(dir, "m.db")
 	sandbox := startSandbox(t, bin)
 	env := campaignEnv(sandbox, db)
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("megasend %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	run("template", "add", "order_paid", "--file", "testdata/templates/order_paid.json")
-	out := strings.Split(strings.TrimSpace(run("apikey", "add", "svc")), "\n")
-	key := out[len(out)-1]
+	key := serveKey(t, bin, env, "svc")
 	port := freePort(t)
 	sp := startServe(t, bin, env, port, key)
 

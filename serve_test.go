@@ -38,6 +38,38 @@ type serveProc struct {
 
 // freePort returns a port nothing listens on, for a process to take: the
 // sandbox needs serve's callback URL before serve starts.
+// mustRun runs the binary to the end and returns its stdout; an exit
+// other than 0 fails the test.
+func mustRun(t *testing.T, bin string, env []string, args ...string) string {
+	t.Helper()
+	r := runMegasend(t, bin, env, args...)
+	if r.code != 0 {
+		t.Fatalf("megasend %s: %s", strings.Join(args, " "), r)
+	}
+	return r.stdout
+}
+
+// withConfig writes config as a megasend.toml in a temporary directory
+// and returns env naming it.
+func withConfig(t *testing.T, env []string, config string) []string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "megasend.toml")
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return append(env, "MEGASEND_CONFIG="+cfg)
+}
+
+// serveKey stores the order_paid template and an API key called name, as
+// a new service's operator would, and returns the key (the last line
+// 'apikey add' prints).
+func serveKey(t *testing.T, bin string, env []string, name string) string {
+	t.Helper()
+	mustRun(t, bin, env, "template", "add", "order_paid", "--file", "testdata/templates/order_paid.json")
+	out := strings.Split(strings.TrimSpace(mustRun(t, bin, env, "apikey", "add", name)), "\n")
+	return out[len(out)-1]
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -187,25 +219,11 @@ func TestServe_EndToEnd(t *testing.T) {
 	}
 	sandbox := startSandbox(t, bin, "--callback", callback, "--callback-token", serveToken, "--blocked", blocked,
 		"--receipt-delay", "10ms", "--receipt-retry", "50ms", "--latency", "2ms")
-	cfg := filepath.Join(dir, "megasend.toml")
 	// rate 400: the big batch takes seconds, long enough to pause and to kill.
-	if err := os.WriteFile(cfg, []byte("[accounts.main]\nrate = 400\nconcurrency = 8\ncallback_token = \""+serveToken+"\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(campaignEnv(sandbox, db), "MEGASEND_CONFIG="+cfg)
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("megasend %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	run("template", "add", "order_paid", "--file", "testdata/templates/order_paid.json")
-	out := strings.Split(strings.TrimSpace(run("apikey", "add", "svc")), "\n")
-	key := out[len(out)-1]
+	config := withConfig(t, nil, "[accounts.main]\nrate = 400\nconcurrency = 8\ncallback_token = \""+serveToken+"\"\n")
+	env := append(campaignEnv(sandbox, db), config...)
+	run := func(args ...string) string { return mustRun(t, bin, env, args...) }
+	key := serveKey(t, bin, env, "svc")
 
 	sp := startServe(t, bin, env, port, key)
 	small, err := os.ReadFile("testdata/users.csv")
@@ -299,7 +317,7 @@ func TestServe_EndToEnd(t *testing.T) {
 	// Safe mode: receipts encrypted with the EncodingAESKey.
 	safeBox := startSandbox(t, bin, "--callback", callback, "--callback-token", serveToken, "--callback-aes-key", serveAESKey,
 		"--system-failed", blocked, "--receipt-delay", "10ms", "--receipt-retry", "50ms")
-	env = append(campaignEnv(safeBox, db), "MEGASEND_CONFIG="+cfg, "MEGASEND_ENCODING_AES_KEY="+serveAESKey)
+	env = append(append(campaignEnv(safeBox, db), config...), "MEGASEND_ENCODING_AES_KEY="+serveAESKey)
 	sp = startServe(t, bin, env, port, key)
 	sp.mustCall(t, 201, "POST", "/v1/batches?name=safe&template=order_paid", "text/csv", string(small))
 	b = sp.await(t, "safe", "receipted (safe mode)", func(b servedBatch) bool {
