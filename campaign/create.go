@@ -31,6 +31,11 @@ type Spec struct {
 	// replaced); nil: the batch follows its account's configuration, or
 	// what an earlier run of it asked for.
 	Policy *Policy
+	// Schedule, if set, puts the batch in the service's hands before its
+	// import (see Submit): written with the import's end instead, a kill
+	// between the two would leave a ready batch that no runner takes.
+	// DueBatches takes no batch still importing.
+	Schedule *store.Schedule
 }
 
 // Imported is what reading a source found besides its recipients: value
@@ -101,6 +106,11 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 	}
 	if err := s.setPolicy(ctx, sb.ID, spec.Policy); err != nil {
 		return nil, nil, err
+	}
+	if spec.Schedule != nil {
+		if err := s.db.SetSchedule(ctx, sb.ID, *spec.Schedule); err != nil {
+			return nil, nil, err
+		}
 	}
 	var imp *Imported
 	if au := spec.Audience; au != nil {

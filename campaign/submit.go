@@ -23,6 +23,7 @@ func (s *Service) Submit(ctx context.Context, spec Spec, sendAt time.Time) (*Bat
 	if err != nil {
 		return nil, nil, err
 	}
+	spec.Schedule = &store.Schedule{NotBefore: sendAt}
 	b, imp, err := s.Create(ctx, spec)
 	if ErrorCode(err) == Stopped && b != nil {
 		if _, derr := s.DropUnsent(context.WithoutCancel(ctx), b); derr != nil {
@@ -40,14 +41,12 @@ func (s *Service) Submit(ctx context.Context, spec Spec, sendAt time.Time) (*Bat
 			return nil, imp, err
 		}
 	}
-	// A batch this request imported goes to the runner: a new one, or one
-	// whose import a killed process left unfinished (its request was never
-	// answered; this is that request again). A batch found whole is left as
-	// it is: given already, or the CLI's.
+	// A batch this request imported goes to the runner, scheduled by
+	// Create before its import: a new one, or one whose import a killed
+	// process left unfinished (its request was never answered; this is
+	// that request again). A batch found whole is left as it is: given
+	// already, or the CLI's.
 	if b.Created || imp != nil {
-		if err := s.db.SetSchedule(ctx, b.ID, store.Schedule{NotBefore: sendAt}); err != nil {
-			return nil, imp, err
-		}
 		s.wake(b.Account)
 	}
 	return b, imp, nil
