@@ -6,7 +6,8 @@
 // (ClassOf) and never lets the access token or the app secret reach an
 // error string: both travel in URLs and bodies, and Go's *url.Error prints
 // the URL it failed on. Pacing and retries are the caller's policy; the
-// client only refreshes a stale token and repeats that request once.
+// client only refreshes a stale token and repeats that request with the new
+// one (see withToken).
 package wechat
 
 import (
@@ -175,24 +176,39 @@ func NewTransport(maxConns int) *http.Transport {
 	}
 }
 
+// maxTokenTries bounds the calls withToken makes with successive tokens.
+// Two refreshes cover a call whose token was revoked, replaced and revoked
+// again while it was on its way; more would be tokens fighting, which
+// another system resetting them causes and no retry cures.
+const maxTokenTries = 3
+
 // withToken runs call with the current token. If WeChat says the token is
 // stale, the token is refreshed (compare-and-swap, single-flight) and call
-// runs once more.
+// runs again with its replacement. Each token refused gets one refresh: the
+// replacement a call is handed may have been revoked since (a second
+// revocation while the call was slow), and it has not had its own. A
+// refresh that hands back the refused token (a token command serving a
+// stale one) ends it at once.
 func (c *Client) withToken(ctx context.Context, call func(token string) error) error {
 	tok, err := c.tokens.Get(ctx)
 	if err != nil {
 		return err
 	}
-	err = call(tok)
-	if !IsTokenExpired(err) {
-		return err
+	for try := 1; ; try++ {
+		err = call(tok)
+		if !IsTokenExpired(err) || try == maxTokenTries {
+			return err
+		}
+		c.log.Debug("access token rejected; refreshing", "errcode", Errcode(err))
+		next, rerr := c.tokens.Invalidate(ctx, tok)
+		if rerr != nil {
+			return rerr
+		}
+		if next == tok {
+			return err
+		}
+		tok = next
 	}
-	c.log.Debug("access token rejected; refreshing", "errcode", Errcode(err))
-	tok, rerr := c.tokens.Invalidate(ctx, tok)
-	if rerr != nil {
-		return rerr
-	}
-	return call(tok)
 }
 
 // Token returns the current access token, fetching it if needed. Preflight

@@ -1,9 +1,14 @@
 package wechat_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,5 +113,61 @@ func TestClient_OlderCachedTokenNotAdopted(t *testing.T) {
 		if _, err := c.SendTemplate(t.Context(), orderPaid(openID(i), "")); err != nil {
 			t.Fatalf("send %d (after %d revocations): %v", i, i, err)
 		}
+	}
+}
+
+// holdTransport holds the first send whose body contains match until
+// release is closed, after signalling held; everything else goes through.
+type holdTransport struct {
+	match         string
+	once          sync.Once
+	held, release chan struct{}
+}
+
+func (h *holdTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && strings.Contains(req.URL.Path, "/send") {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(h.match)) {
+			h.once.Do(func() {
+				close(h.held)
+				<-h.release
+			})
+		}
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// A send that held the first token while it was revoked, refreshed and
+// revoked again meets two revocations: its 40001 is old news, and the
+// token the refresh hands it (the second, revoked since) is refused too.
+// That token never had its own refresh, so it gets one; before, the send
+// failed as if refreshing could not help (CI run of 2026-12-05,
+// TestFaultTokenRevoked: a batch of 200 with two revocations stopped as
+// batch-fatal when one worker's request was that slow).
+func TestClient_SecondRevocationDuringRetry(t *testing.T) {
+	srv := mustServer(t, wechattest.Options{})
+	slow := &holdTransport{match: openID(99), held: make(chan struct{}), release: make(chan struct{})}
+	c := mustClient(t, srv.URL, wechat.Config{HTTPClient: &http.Client{Transport: slow}})
+	if _, err := c.SendTemplate(t.Context(), orderPaid(openID(1), "")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.SendTemplate(t.Context(), orderPaid(openID(99), "")) // holds the first token
+		done <- err
+	}()
+	<-slow.held
+	srv.RevokeTokens()
+	if _, err := c.SendTemplate(t.Context(), orderPaid(openID(2), "")); err != nil { // refreshes
+		t.Fatal(err)
+	}
+	srv.RevokeTokens() // the refreshed token too
+	close(slow.release)
+	if err := <-done; err != nil {
+		t.Fatalf("the held send after two revocations: %v", err)
 	}
 }

@@ -122,7 +122,10 @@ func TestClient_SendTemplate_APIErrors(t *testing.T) {
 		// Refreshing did not help: the 40001 persists and is the caller's.
 		{name: "TokenRejectedAfterRefresh", setup: func(s *wechattest.Server) { s.FailNext(2, 40001) },
 			wantCode: 40001, wantClass: wechat.ClassToken, wantMsg: "invalid credential"},
-		{name: "TokenRevokedTwice", setup: func(s *wechattest.Server) { s.RevokeAt(1); s.RevokeAt(2) },
+		// Each refused token gets its own refresh, three tokens at most:
+		// revoked on every try, the tokens fight, and the 40001 is the
+		// caller's.
+		{name: "TokenRevokedThrice", setup: func(s *wechattest.Server) { s.RevokeAt(1); s.RevokeAt(2); s.RevokeAt(3) },
 			wantCode: 40001, wantClass: wechat.ClassToken},
 		{name: "MinuteQuota", setup: func(s *wechattest.Server) { s.FailNext(1, 45011) },
 			wantCode: 45011, wantClass: wechat.ClassRate},
