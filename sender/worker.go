@@ -88,8 +88,8 @@ func (w *worker) judge(j *job, err error) verdict {
 		e.stop(Result{Stop: StopFatal, Err: err})
 		return verdictHold
 	case wechat.ClassToken:
-		// The client refreshed the token once already and WeChat still
-		// refuses it: every recipient would meet the same answer.
+		// The client refreshed every token WeChat refused and it still
+		// refuses: every recipient would meet the same answer.
 		e.stop(Result{Stop: StopFatal, Err: fmt.Errorf("the access token is refused even after a refresh "+
 			"(a token command handing out a stale token, or another system resetting it): %w", err)})
 		return verdictHold
