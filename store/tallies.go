@@ -18,9 +18,13 @@ const (
 	SourceMessage = "message"
 )
 
-// KindTemplate is the kind of a template message (message/template/send),
-// the only kind the ledger sends today.
-const KindTemplate = "template"
+// The kinds of message, as templates, batches and sends rows name them:
+// message/template/send (the default), custom/send and subscribe/bizsend.
+const (
+	KindTemplate  = "template"
+	KindCustom    = "custom"
+	KindSubscribe = "subscribe"
+)
 
 // StateCount is how many of an account's messages, of one source and kind,
 // are in one state.
