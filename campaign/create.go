@@ -81,7 +81,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 	}
 	nb := store.NewBatch{
 		Name: name, TemplateRef: spec.TemplateRef, TemplateBody: t.Body(), TemplateHash: hashBytes(t.Body()),
-		SourcePath: src.Path, SourceHash: src.Hash, Account: spec.Account,
+		TemplateKind: string(t.Kind.OrDefault()), SourcePath: src.Path, SourceHash: src.Hash, Account: spec.Account,
 	}
 	sb, err := s.db.CreateBatch(ctx, nb, s.owner)
 	created := err == nil
@@ -146,6 +146,9 @@ func (s *Service) continueBatch(ctx context.Context, nb store.NewBatch) (store.B
 	case b.TemplateHash != nb.TemplateHash:
 		return store.Batch{}, &Error{Code: Conflict, Field: "template",
 			Msg: fmt.Sprintf("batch %s exists with a different template", b.Name)}
+	case b.TemplateKind != nb.TemplateKind:
+		return store.Batch{}, &Error{Code: Conflict, Field: "template",
+			Msg: fmt.Sprintf("batch %s exists with a template of kind %s, not %s", b.Name, b.TemplateKind, nb.TemplateKind)}
 	}
 	if err := s.lock(ctx, b); err != nil {
 		return store.Batch{}, err

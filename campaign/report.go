@@ -123,6 +123,7 @@ func batchDuration(b store.Batch, last time.Time) time.Duration {
 type Failure struct {
 	State   string `json:"state"`
 	Errcode int    `json:"errcode"`
+	Kind    string `json:"kind"` // of the message that failed: template, custom or subscribe
 	Class   string `json:"class"`
 	Count   int64  `json:"count"`
 	Meaning string `json:"meaning"`
@@ -130,19 +131,28 @@ type Failure struct {
 	Errmsg  string `json:"errmsg"` // one example
 }
 
-// Describe says what a failure group's errcode means and what to do about
-// it in batch name; codes megasend does not know fall back to WeChat's
-// errmsg.
+// Describe says what a failure group's errcode means, from its kind's
+// endpoint (45015 from custom/send: outside the 48-hour window), and what
+// to do about it in batch name; codes megasend does not know fall back to
+// WeChat's errmsg.
 func Describe(g store.FailureGroup, name string) (meaning, advice string) {
 	if g.State == store.StateUnknown {
 		return "outcome unknown: " + oneLine(g.Errmsg),
 			"may have been delivered; resend only if a duplicate is acceptable: megasend retry " + ShellQuote(name) + " --unknown"
 	}
-	meaning, advice = wechat.Describe(g.Errcode)
+	meaning, advice = wechat.DescribeKind(groupKind(g), g.Errcode)
 	if meaning == "" {
 		meaning = oneLine(g.Errmsg)
 	}
 	return meaning, strings.ReplaceAll(advice, "megasend retry NAME", "megasend retry "+ShellQuote(name))
+}
+
+// groupKind is g's kind; a group read before kinds is a template message's.
+func groupKind(g store.FailureGroup) wechat.Kind {
+	if g.Kind == "" {
+		return wechat.KindTemplate
+	}
+	return wechat.Kind(g.Kind)
 }
 
 // oneLine folds s's runs of white space, new lines included, into spaces.
@@ -278,7 +288,8 @@ func (s *Service) Report(ctx context.Context, name string) (*Report, error) {
 	}
 	for _, g := range groups {
 		meaning, advice := Describe(g, b.Name)
-		r.Failures = append(r.Failures, Failure{State: g.State, Errcode: g.Errcode, Class: wechat.Classify(g.Errcode).String(),
+		r.Failures = append(r.Failures, Failure{State: g.State, Errcode: g.Errcode, Kind: string(groupKind(g)),
+			Class: wechat.ClassifyKind(groupKind(g), g.Errcode).String(),
 			Count: g.Count, Meaning: meaning, Advice: advice, Errmsg: g.Errmsg})
 	}
 	// The first failed rows are found by a walk over the batch's recipients

@@ -63,9 +63,9 @@ func TestService_Report(t *testing.T) {
 			want: want{
 				status: store.StatusDone, counts: Counts{Total: 25, Sent: 2, Failed: 22, Unknown: 1},
 				failures: []Failure{
-					{State: "failed", Errcode: 43004, Class: "recipient", Count: 22, Meaning: "recipient does not follow the account",
+					{State: "failed", Errcode: 43004, Kind: "template", Class: "recipient", Count: 22, Meaning: "recipient does not follow the account",
 						Advice: "drop the recipient or ask them to follow", Errmsg: "require subscribe rid: 1"},
-					{State: "unknown", Errcode: -1, Class: "transient", Count: 1, Meaning: "outcome unknown: no answer after 3 tries",
+					{State: "unknown", Errcode: -1, Kind: "template", Class: "transient", Count: 1, Meaning: "outcome unknown: no answer after 3 tries",
 						Advice: "may have been delivered; resend only if a duplicate is acceptable: megasend retry 'done batch' --unknown",
 						Errmsg: "no answer\nafter 3 tries"},
 				},
@@ -85,7 +85,7 @@ func TestService_Report(t *testing.T) {
 			},
 			want: want{
 				status: store.StatusPaused, counts: Counts{Total: 5, Sent: 1, Failed: 1, Pending: 3},
-				failures: []Failure{{State: "failed", Errcode: 40037, Class: "fatal", Count: 1, Meaning: "invalid template_id",
+				failures: []Failure{{State: "failed", Errcode: 40037, Kind: "template", Class: "fatal", Count: 1, Meaning: "invalid template_id",
 					Advice: "the template_id is not one of this account's templates (see megasend template pull); fix it, then finish the batch with megasend campaign --resume NAME --template FIXED",
 					Errmsg: "invalid template_id"}},
 				firstFailedLines: []int64{3}, last: sec(10), duration: 10 * time.Second, resumable: true, newTemplate: true,
@@ -115,7 +115,7 @@ func TestService_Report(t *testing.T) {
 			},
 			want: want{
 				status: store.StatusRunning, counts: Counts{Total: 6, Sent: 2, Failed: 1, Inflight: 1, Pending: 2},
-				failures: []Failure{{State: "failed", Errcode: 43004, Class: "recipient", Count: 1, Meaning: "recipient does not follow the account",
+				failures: []Failure{{State: "failed", Errcode: 43004, Kind: "template", Class: "recipient", Count: 1, Meaning: "recipient does not follow the account",
 					Advice: "drop the recipient or ask them to follow", Errmsg: "x"}},
 				firstFailedLines: []int64{4}, last: sec(7), duration: 7 * time.Second,
 				abandoned: true, lockPID: "99999999", resumable: true,

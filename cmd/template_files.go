@@ -51,7 +51,7 @@ func (a *app) runTemplateImport(ctx context.Context, paths []string) error {
 			return err
 		}
 		title := pickTitle("", false, t.Title, old.Title)
-		saved, err := svc.SaveTemplate(ctx, t.Key, title, t.Body())
+		saved, err := svc.SaveTemplate(ctx, t.Key, title, t.Kind, t.Body())
 		if err != nil {
 			return err
 		}
