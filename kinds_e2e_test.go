@@ -1,10 +1,15 @@
 package main
 
 import (
+	"database/sql"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/megasend/megasend/wechat"
 )
@@ -148,4 +153,122 @@ func TestKindMismatch(t *testing.T) {
 	if got := sp.deliveryList(t); len(got) != 0 {
 		t.Errorf("%d delivered; want none", len(got))
 	}
+}
+
+// TestKindFallback sends a customer-service message with --fallback to
+// recipients of whom half are inside the 48-hour window, killing megasend
+// (SIGKILL) mid-run and resuming: every recipient is reached once, those
+// inside the window by the customer-service message and the rest by the
+// template message, and the report counts each kind. A customer-service
+// message the kill left without an answer is unknown, never resent
+// (WeChat does not deduplicate them); checkLedger allows it at most once.
+func TestKindFallback(t *testing.T) {
+	bin := megasendBinary(t)
+	const n = 1500
+	dir := t.TempDir()
+	db := filepath.Join(dir, "megasend.db")
+	users, _ := writeUsers(t, dir, n, 21)
+	tmpl := writeFile(t, dir, "order_text.json", customFile)
+	sp := startSandbox(t, bin, "--interacted", "50%", "--latency", "0ms-2ms")
+	env := campaignEnv(sp, db)
+
+	cmd := exec.Command(bin, "-q", "campaign", "--template", tmpl, "--fallback", orderPaid, "--users", users,
+		"--batch", "fb", "--concurrency", "8", "--rate", "1500")
+	cmd.Env = env
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	killed := false
+	for !killed {
+		select {
+		case <-done:
+			t.Log("the run finished before the kill")
+			killed = true
+			continue
+		default:
+		}
+		if sentSoFar(db, "fb") >= n/3 {
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			killed = true
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	r := runMegasend(t, bin, env, "-q", "campaign", "--resume", "fb", "--concurrency", "8")
+	if r.code != 0 && r.code != 3 {
+		t.Fatalf("resume: want exit 0, or 3 for outcomes the kill left unknown\n%s", r)
+	}
+	deliveries := sp.deliveryList(t)
+	counts := checkLedger(t, db, "fb", deliveries)
+	if counts["sent"]+counts["unknown"] != n || counts["failed"] != 0 || counts["unknown"] > 8 {
+		t.Fatalf("ledger %v; want %d sent or (at most 8, one per worker) unknown", counts, n)
+	}
+	t.Logf("after the kill and the resume (exit %d): ledger %v", r.code, counts)
+	byKind := map[string]int{}
+	for _, row := range ledgerRows(t, db, "fb") {
+		if row.state == "sent" {
+			byKind[row.kind]++
+		}
+	}
+	delivered := map[string]int{}
+	for _, d := range deliveries {
+		delivered[d.Kind]++
+	}
+	if byKind["custom"] == 0 || byKind["template"] == 0 || delivered["custom"] < byKind["custom"] || delivered["template"] != byKind["template"] {
+		t.Errorf("sent by kind %v, delivered by kind %v", byKind, delivered)
+	}
+	rep := runMegasend(t, bin, env, "report", "fb")
+	want := fmt.Sprintf("(custom %d, template %d)", byKind["custom"], byKind["template"])
+	if !strings.Contains(rep.stdout, want) {
+		t.Errorf("report: want %q\n%s", want, rep)
+	}
+	csv := runMegasend(t, bin, env, "report", "fb", "--format", "csv")
+	if !strings.HasPrefix(csv.stdout, "line,openid,state,attempts,errcode,errmsg,msgid,kind,") || !strings.Contains(csv.stdout, ",custom,") {
+		t.Errorf("report --format csv: want the kind of each row\n%.400s", csv.stdout)
+	}
+}
+
+// TestKindFallbackMismatch: --fallback with a template message, or a
+// fallback that is not a template message, is exit 2 naming both, and
+// nothing is sent.
+func TestKindFallbackMismatch(t *testing.T) {
+	bin := megasendBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "megasend.db")
+	users, _ := writeUsers(t, dir, 10, 22)
+	custom := writeFile(t, dir, "order_text.json", customFile)
+	sp := startSandbox(t, bin, "--interacted", "0%")
+	env := campaignEnv(sp, db)
+	tests := []struct {
+		name, tmpl, fallback, want string
+	}{
+		{"TemplateMessage", orderPaid, orderPaid, "only a customer-service message (kind custom) has a fallback"},
+		{"CustomFallback", custom, custom, "is of kind custom; the fallback of template " + custom + " (custom) must be a template message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runMegasend(t, bin, env, "campaign", "--template", tt.tmpl, "--fallback", tt.fallback, "--users", users, "--batch", tt.name)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("campaign: want exit 2 and %q\n%s", tt.want, r)
+			}
+		})
+	}
+	if got := sp.deliveryList(t); len(got) != 0 {
+		t.Errorf("%d delivered; want none", len(got))
+	}
+}
+
+// sentSoFar is how many of the batch's recipients the ledger holds sent;
+// 0 while there is no ledger or batch yet.
+func sentSoFar(db, batch string) int {
+	sdb, err := sql.Open("sqlite", "file:"+db+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return 0
+	}
+	defer sdb.Close()
+	var n int
+	sdb.QueryRow(`SELECT COUNT(*) FROM sends s JOIN batches b ON b.id = s.batch_id WHERE b.name = ? AND s.state = 'sent'`, batch).Scan(&n)
+	return n
 }

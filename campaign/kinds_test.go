@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/megasend/megasend/store"
@@ -116,4 +117,97 @@ func TestResume_KeepsKind(t *testing.T) {
 			t.Errorf("delivered %s, want custom", d.Kind)
 		}
 	}
+}
+
+// TestRun_Fallback: a customer-service campaign with a template-kind
+// fallback reaches every recipient once: those inside the window by the
+// customer-service message, the rest (45015) by the fallback, with its own
+// client_msg_id. The report counts each kind.
+func TestRun_Fallback(t *testing.T) {
+	f := newFixture(t)
+	in := &wechattest.Audience{OpenIDs: []string{openid(0), openid(2), openid(4)}}
+	srv := wechattest.NewServer(wechattest.Options{Interacted: in})
+	t.Cleanup(srv.Close)
+	custom := kindTemplate(t, "k", customBody, template.KindCustom)
+	fb := newTemplate(t, "fb", sandboxTemplateID())
+	users := writeUsers(t, f.dir, "u.csv", 6)
+	b, _, err := f.svc.Create(context.Background(), Spec{Name: "b", Template: custom, TemplateRef: "k", Source: f.source(users),
+		Fallback: fb, FallbackRef: "fb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := f.run(context.Background(), b, srv, RunOptions{})
+	if c := res.Outcome.Counts; c.Sent != 6 || res.Fallbacks != 3 {
+		t.Fatalf("counts %+v, %d fallbacks; want 6 sent, 3 by the fallback", c, res.Fallbacks)
+	}
+	byKind := map[string]int{}
+	for _, d := range srv.Deliveries() {
+		byKind[d.Kind]++
+		if d.Kind == wechattest.KindTemplate && !strings.HasSuffix(d.ClientMsgID, "-fb") {
+			t.Errorf("fallback client_msg_id %q", d.ClientMsgID)
+		}
+	}
+	if n := delivered(t, srv); n != 6 || byKind["custom"] != 3 || byKind["template"] != 3 {
+		t.Errorf("%d delivered, by kind %v; want 3 of each", n, byKind)
+	}
+	rep, err := f.svc.Report(context.Background(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SentByKind["custom"] != 3 || rep.SentByKind["template"] != 3 || rep.Batch.Fallback != "fb" {
+		t.Errorf("report: sent by kind %v, fallback %q", rep.SentByKind, rep.Batch.Fallback)
+	}
+	// A resume keeps the fallback.
+	if err := f.svc.Release(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	again := f.resume(ResumeSpec{Name: "b"})
+	if again.Fallback == nil || string(again.Fallback.Body()) != string(fb.Body()) {
+		t.Errorf("resumed batch's fallback %v", again.Fallback)
+	}
+}
+
+// TestCreate_FallbackKinds: a fallback only for a customer-service
+// message, and only a template message: anything else is Invalid, naming
+// both, and no batch is made.
+func TestCreate_FallbackKinds(t *testing.T) {
+	custom := kindTemplate(t, "k", customBody, template.KindCustom)
+	msg := newTemplate(t, "t", sandboxTemplateID())
+	sub := kindTemplate(t, "s", fmt.Sprintf(subscribeBody, "S"), template.KindSubscribe)
+	needs := kindTemplate(t, "n", `{"touser":"${openid}","template_id":"T","data":{"keyword1":{"value":"${missing}"}}}`, template.KindTemplate)
+	tests := []struct {
+		name     string
+		tmpl, fb *template.Template
+		want     string
+	}{
+		{"TemplateWithFallback", msg, msg, "template t is of kind template; only a customer-service message"},
+		{"CustomFallbackOfCustom", custom, custom, "--fallback fb is of kind custom; the fallback of template k (custom) must be a template message"},
+		{"CustomFallbackOfSubscribe", custom, sub, "--fallback fb is of kind subscribe"},
+		{"FallbackNeedsAColumn", custom, needs, "missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			users := writeUsers(t, f.dir, "u.csv", 3)
+			_, _, err := f.svc.Create(context.Background(), Spec{Name: "b", Template: tt.tmpl, TemplateRef: tt.tmpl.Key,
+				Source: f.source(users), Fallback: tt.fb, FallbackRef: "fb"})
+			if ErrorCode(err) != Invalid || !strings.Contains(errorText(err), tt.want) {
+				t.Fatalf("Create = %v; want Invalid with %q", err, tt.want)
+			}
+			if _, err := f.db.Batch(context.Background(), "b"); err == nil {
+				t.Errorf("batch b kept")
+			}
+		})
+	}
+}
+
+// errorText is err's message with its problems, if any.
+func errorText(err error) string {
+	s := err.Error()
+	if p := ErrorProblems(err); p != nil {
+		for _, q := range p.Sorted() {
+			s += "\n" + q.String()
+		}
+	}
+	return s
 }

@@ -205,14 +205,14 @@ func TestReport_JSON(t *testing.T) {
 	if err := json.Unmarshal(doc, &top); err != nil {
 		t.Fatal(err)
 	}
-	if len(top) != 6 || !strings.HasPrefix(string(doc), `{"batch":{"name":"b","status":"ready","abandoned":false,"pause_reason":"","template":"notice","template_id":"TID-notice","source":`) {
+	if len(top) != 7 || !strings.HasPrefix(string(doc), `{"batch":{"name":"b","status":"ready","abandoned":false,"pause_reason":"","template":"notice","template_id":"TID-notice","kind":"template","fallback":"","source":`) {
 		t.Errorf("document %s", doc)
 	}
 	for _, want := range []string{
 		`"counts":{"total":2,"sent":1,"failed":1,"unknown":0,"pending":0,"inflight":0,"retried_late":0,"skipped":0}`,
 		`"finished_at":null,"duration_seconds":3}`,
-		`"skipped":0},"receipts":{"success":0,"user_block":0,"system_failed":0,"awaiting":1},"skipped_reasons":{},"failures":`,
-		`"failed_rows":[{"line":2,"openid":"` + openid(0) + `","state":"failed","attempts":1,"errcode":43004,"errmsg":"require subscribe","msgid":null,"vars":{"name":"a","note":"\u003cb\u003e\u0026"}}]}`,
+		`"skipped":0},"sent_by_kind":{"template":1},"receipts":{"success":0,"user_block":0,"system_failed":0,"awaiting":1},"skipped_reasons":{},"failures":`,
+		`"failed_rows":[{"line":2,"openid":"` + openid(0) + `","state":"failed","attempts":1,"errcode":43004,"errmsg":"require subscribe","msgid":null,"kind":"template","vars":{"name":"a","note":"\u003cb\u003e\u0026"}}]}`,
 	} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("document lacks %s:\n%s", want, doc)
@@ -227,7 +227,7 @@ func TestReport_JSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	line, _ := json.Marshal(rows)
-	if want := `[{"line":3,"openid":"` + openid(1) + `","state":"sent","attempts":1,"errcode":null,"errmsg":"","msgid":"3557254367693782080","vars":{"name":"c","note":""}}]`; string(line) != want {
+	if want := `[{"line":3,"openid":"` + openid(1) + `","state":"sent","attempts":1,"errcode":null,"errmsg":"","msgid":"3557254367693782080","kind":"template","vars":{"name":"c","note":""}}]`; string(line) != want {
 		t.Errorf("rows %s\nwant %s", line, want)
 	}
 
