@@ -266,16 +266,27 @@ func templateLine(b campaign.BatchInfo) string {
 // sentKinds is "  (custom 700, template 200)": the kinds that reached the
 // sent recipients, for a batch that is not all template messages.
 func sentKinds(rep *campaign.Report) string {
-	if len(rep.SentByKind) == 0 || len(rep.SentByKind) == 1 && rep.SentByKind[store.KindTemplate] > 0 && rep.Batch.Fallback == "" {
+	if len(rep.SentByKind) == 1 && rep.SentByKind[store.KindTemplate] > 0 && rep.Batch.Fallback == "" {
 		return ""
 	}
+	if k := kindCounts(rep.SentByKind, ""); k != "" {
+		return "  (" + k + ")"
+	}
+	return ""
+}
+
+// kindCounts is "custom 700, template 200", after prefix; "" for none.
+func kindCounts(byKind map[string]int64, prefix string) string {
 	var parts []string
 	for _, k := range []string{store.KindCustom, store.KindSubscribe, store.KindTemplate} {
-		if n, ok := rep.SentByKind[k]; ok {
+		if n, ok := byKind[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s %d", k, n))
 		}
 	}
-	return "  (" + strings.Join(parts, ", ") + ")"
+	if len(parts) == 0 {
+		return ""
+	}
+	return prefix + strings.Join(parts, ", ")
 }
 
 func sourceName(path string) string {
