@@ -100,6 +100,7 @@ type row struct {
 	state   string
 	errcode sql.NullInt64
 	msgid   sql.NullInt64
+	kind    string // template, custom or subscribe: the kind the row is sent with
 }
 
 // openLedger opens megasend's database read-write with a busy timeout,
@@ -120,7 +121,7 @@ func ledgerRows(t *testing.T, db, batch string) []row {
 	t.Helper()
 	sdb := openLedger(t, db)
 	defer sdb.Close()
-	rows, err := sdb.Query(`SELECT r.line, r.openid, r.state, r.errcode, r.msgid
+	rows, err := sdb.Query(`SELECT r.line, r.openid, r.state, r.errcode, r.msgid, r.kind
 		FROM recipients_now r JOIN batches b ON b.id = r.batch_id WHERE b.name = ? ORDER BY r.line`, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func ledgerRows(t *testing.T, db, batch string) []row {
 	var out []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.line, &r.openid, &r.state, &r.errcode, &r.msgid); err != nil {
+		if err := rows.Scan(&r.line, &r.openid, &r.state, &r.errcode, &r.msgid, &r.kind); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, r)
@@ -144,7 +145,9 @@ func ledgerRows(t *testing.T, db, batch string) []row {
 // returns the ledger's counts by state:
 //
 //   - no openid was delivered twice, and nothing outside the batch was;
-//   - every sent row was delivered once, with the msgid the ledger records;
+//   - every sent row was delivered once, as the kind the ledger records,
+//     with the msgid the ledger records (template messages; the other
+//     kinds have none);
 //   - no pending or failed row was delivered;
 //   - an unknown or inflight row was delivered at most once: its request
 //     may have reached WeChat (that is what unknown means, and an inflight
@@ -168,9 +171,14 @@ func checkLedger(t *testing.T, db, batch string, deliveries []wechattest.Deliver
 		ds := got[r.openid]
 		switch r.state {
 		case "sent":
-			if len(ds) != 1 {
+			switch {
+			case len(ds) != 1:
 				t.Errorf("line %d %s: sent in the ledger, delivered %d times", r.line, r.openid, len(ds))
-			} else if !r.msgid.Valid || r.msgid.Int64 != ds[0].MsgID {
+			case ds[0].Kind != r.kind:
+				t.Errorf("line %d %s: sent as %s in the ledger, delivered as %s", r.line, r.openid, r.kind, ds[0].Kind)
+			case r.kind != "template" && r.msgid.Valid:
+				t.Errorf("line %d %s: a %s message has no msgid, the ledger records %d", r.line, r.openid, r.kind, r.msgid.Int64)
+			case r.kind == "template" && (!r.msgid.Valid || r.msgid.Int64 != ds[0].MsgID):
 				t.Errorf("line %d %s: ledger msgid %v, WeChat's %d", r.line, r.openid, r.msgid, ds[0].MsgID)
 			}
 		case "pending", "failed":

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,12 @@ type Spec struct {
 	Input    Input
 	// Preview is how many rendered bodies to keep, from the first rows.
 	Preview int
+	// Fallback, if set, is sent instead to the recipients Template, a
+	// customer-service message, cannot reach (45015, 45047): a template
+	// message, kept with the batch as its template is (campaign
+	// --fallback); FallbackRef is how the request named it.
+	Fallback    *template.Template
+	FallbackRef string
 	// Policy, if set, is kept with the batch (a continued batch's is
 	// replaced); nil: the batch follows its account's configuration, or
 	// what an earlier run of it asked for.
@@ -63,6 +70,22 @@ type Imported struct {
 // Stopped (interrupted while importing: the batch stays, importing, for the
 // same request or a resume to import again; it is returned too).
 func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, error) {
+	if err := CheckFallback(spec.Template, spec.Fallback, spec.FallbackRef); err != nil {
+		return nil, nil, err
+	}
+	b, imp, err := s.create(ctx, spec)
+	if b != nil {
+		b.Fallback = spec.Fallback
+		if err == nil && b.Created && spec.Fallback != nil {
+			if ferr := s.checkFallbackRows(ctx, b.Batch, spec.Fallback); ferr != nil {
+				return nil, imp, ferr
+			}
+		}
+	}
+	return b, imp, err
+}
+
+func (s *Service) create(ctx context.Context, spec Spec) (*Batch, *Imported, error) {
 	t := spec.Template
 	if _, err := CheckTemplate(t); err != nil {
 		return nil, nil, err
@@ -86,7 +109,10 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Batch, *Imported, err
 	}
 	nb := store.NewBatch{
 		Name: name, TemplateRef: spec.TemplateRef, TemplateBody: t.Body(), TemplateHash: hashBytes(t.Body()),
-		SourcePath: src.Path, SourceHash: src.Hash, Account: spec.Account,
+		TemplateKind: string(t.Kind.OrDefault()), SourcePath: src.Path, SourceHash: src.Hash, Account: spec.Account,
+	}
+	if fb := spec.Fallback; fb != nil {
+		nb.FallbackRef, nb.FallbackBody = spec.FallbackRef, fb.Body()
 	}
 	sb, err := s.db.CreateBatch(ctx, nb, s.owner)
 	created := err == nil
@@ -156,6 +182,12 @@ func (s *Service) continueBatch(ctx context.Context, nb store.NewBatch) (store.B
 	case b.TemplateHash != nb.TemplateHash:
 		return store.Batch{}, &Error{Code: Conflict, Field: "template",
 			Msg: fmt.Sprintf("batch %s exists with a different template", b.Name)}
+	case !bytes.Equal(b.FallbackBody, nb.FallbackBody):
+		return store.Batch{}, &Error{Code: Conflict, Field: "fallback",
+			Msg: fmt.Sprintf("batch %s exists with a different --fallback (%s, not %s)", b.Name, orNone(b.FallbackRef), orNone(nb.FallbackRef))}
+	case b.TemplateKind != nb.TemplateKind:
+		return store.Batch{}, &Error{Code: Conflict, Field: "template",
+			Msg: fmt.Sprintf("batch %s exists with a template of kind %s, not %s", b.Name, b.TemplateKind, nb.TemplateKind)}
 	}
 	if err := s.lock(ctx, b); err != nil {
 		return store.Batch{}, err

@@ -167,9 +167,15 @@ func (s *Service) messageTemplate(ctx context.Context, key string) (*template.Te
 		return nil, err
 	}
 	return s.templates.get(st.Key, st.Body, func() (*template.Template, error) {
-		t, err := template.Parse(st.Key, st.Title, st.Body)
+		t, err := parseStored(st)
 		if err != nil {
 			return nil, &Error{Code: Invalid, Field: "template", Msg: fmt.Sprintf("template %s: %v", key, err), Err: err}
+		}
+		if t.Kind != template.KindTemplate {
+			// A message keeps its template's body by hash, without a kind,
+			// and its resend rule is template/send's dedup window.
+			return nil, &Error{Code: Invalid, Field: "template",
+				Msg: fmt.Sprintf("template %s is of kind %s: single messages are template messages; send a %s in a batch", key, t.Kind, t.Kind.Describe())}
 		}
 		if _, err := CheckTemplate(t); err != nil {
 			return nil, err

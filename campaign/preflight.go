@@ -45,7 +45,14 @@ func (s *Service) Preflight(ctx context.Context, c *wechat.Client, t *template.T
 		q             wechat.Quota
 		listErr, qErr error
 	)
+	// The template list and the quota are template/send's: other kinds'
+	// ids and limits are not among them, and only the call proves WeChat
+	// reachable.
 	id := t.TemplateID()
+	isTemplate := t.Kind.OrDefault() == template.KindTemplate
+	if !isTemplate {
+		id = ""
+	}
 	if id != "" {
 		wg.Go(func() { list, listErr = c.PrivateTemplates(ctx) })
 	}
@@ -70,6 +77,7 @@ func (s *Service) Preflight(ctx context.Context, c *wechat.Client, t *template.T
 			t.Key, id, len(list)))
 	}
 	switch {
+	case !isTemplate:
 	case qErr != nil:
 		s.log.Debug("cannot read the daily quota", "err", qErr)
 	case q.Remain < pending:

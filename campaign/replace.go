@@ -20,6 +20,12 @@ func (s *Service) ReplaceTemplate(ctx context.Context, b store.Batch, t *templat
 	if _, err := CheckTemplate(t); err != nil {
 		return err
 	}
+	if k := string(t.Kind.OrDefault()); k != b.TemplateKind {
+		// The ledger's outcomes, and how a resume treats rows left in
+		// flight, depend on the kind: it is the batch's for good.
+		return &Error{Code: Invalid, Field: "template",
+			Msg: fmt.Sprintf("batch %s sends %s messages; template %s is of kind %s; nothing was sent", b.Name, b.TemplateKind, TemplateName(t), k)}
+	}
 	if hashBytes(t.Body()) == b.TemplateHash {
 		return nil
 	}
@@ -61,7 +67,7 @@ func (s *Service) checkRemaining(ctx context.Context, b store.Batch, t *template
 			return fmt.Errorf("batch %s line %d: stored %w", b.Name, r.Line, err)
 		}
 		row := recipient.Row{OpenID: r.OpenID, Vars: vars}
-		if buf, err = t.Render(buf[:0], row.Lookup, r.ClientMsgID); err != nil {
+		if buf, err = t.Render(buf[:0], row.Lookup, msgIDFor(t, r.ClientMsgID)); err != nil {
 			bad.Addf("batch %s line %d (%s): %v", b.Name, r.Line, r.OpenID, err)
 			return nil
 		}
@@ -87,4 +93,13 @@ func (s *Service) checkRemaining(ctx context.Context, b store.Batch, t *template
 				t.Key, b.Name, bad.Count, Plural(bad.Count, "problem"))}
 	}
 	return out, nil
+}
+
+// msgIDFor is the client_msg_id t's messages carry: cmid for template
+// messages, none for the kinds whose endpoints know no client_msg_id.
+func msgIDFor(t *template.Template, cmid string) string {
+	if t.Kind.OrDefault() != template.KindTemplate {
+		return ""
+	}
+	return cmid
 }

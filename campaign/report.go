@@ -58,7 +58,9 @@ type BatchInfo struct {
 	PauseReason     string     `json:"pause_reason"`
 	Template        string     `json:"template"`
 	TemplateID      string     `json:"template_id"`
-	Source          string     `json:"source"` // a path, or "-" for stdin
+	Kind            string     `json:"kind"`     // of the template: template, custom or subscribe
+	Fallback        string     `json:"fallback"` // campaign --fallback's template, or ""
+	Source          string     `json:"source"`   // a path, or "-" for stdin
 	Account         string     `json:"account"`
 	Total           int64      `json:"total"`
 	CreatedAt       time.Time  `json:"created_at"`
@@ -85,7 +87,8 @@ func newBatchInfo(b store.Batch, abandoned bool, last time.Time) BatchInfo {
 	d := batchDuration(b, last)
 	i := BatchInfo{
 		Name: b.Name, Status: b.Status, Abandoned: abandoned, PauseReason: b.PauseReason, Template: b.TemplateRef,
-		TemplateID: TemplateID(b), Source: DescribeSource(b.SourcePath), Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt,
+		TemplateID: TemplateID(b), Kind: b.TemplateKind, Fallback: b.FallbackRef,
+		Source: DescribeSource(b.SourcePath), Account: b.Account, Total: b.Total, CreatedAt: b.CreatedAt,
 		LastActivity: last, DurationSeconds: d.Seconds(), Duration: d,
 	}
 	if !b.FinishedAt.IsZero() {
@@ -123,6 +126,7 @@ func batchDuration(b store.Batch, last time.Time) time.Duration {
 type Failure struct {
 	State   string `json:"state"`
 	Errcode int    `json:"errcode"`
+	Kind    string `json:"kind"` // of the message that failed: template, custom or subscribe
 	Class   string `json:"class"`
 	Count   int64  `json:"count"`
 	Meaning string `json:"meaning"`
@@ -130,19 +134,28 @@ type Failure struct {
 	Errmsg  string `json:"errmsg"` // one example
 }
 
-// Describe says what a failure group's errcode means and what to do about
-// it in batch name; codes megasend does not know fall back to WeChat's
-// errmsg.
+// Describe says what a failure group's errcode means, from its kind's
+// endpoint (45015 from custom/send: outside the 48-hour window), and what
+// to do about it in batch name; codes megasend does not know fall back to
+// WeChat's errmsg.
 func Describe(g store.FailureGroup, name string) (meaning, advice string) {
 	if g.State == store.StateUnknown {
 		return "outcome unknown: " + oneLine(g.Errmsg),
 			"may have been delivered; resend only if a duplicate is acceptable: megasend retry " + ShellQuote(name) + " --unknown"
 	}
-	meaning, advice = wechat.Describe(g.Errcode)
+	meaning, advice = wechat.DescribeKind(groupKind(g), g.Errcode)
 	if meaning == "" {
 		meaning = oneLine(g.Errmsg)
 	}
 	return meaning, strings.ReplaceAll(advice, "megasend retry NAME", "megasend retry "+ShellQuote(name))
+}
+
+// groupKind is g's kind; a group read before kinds is a template message's.
+func groupKind(g store.FailureGroup) wechat.Kind {
+	if g.Kind == "" {
+		return wechat.KindTemplate
+	}
+	return wechat.Kind(g.Kind)
 }
 
 // oneLine folds s's runs of white space, new lines included, into spaces.
@@ -152,20 +165,24 @@ func oneLine(s string) string {
 
 // Row is one recipient as the ledger has it now.
 type Row struct {
-	Line     int64           `json:"line"`
-	OpenID   string          `json:"openid"`
-	State    string          `json:"state"`
-	Attempts int             `json:"attempts"`
-	Errcode  *int            `json:"errcode"` // nil where it means nothing (see newRow)
-	Errmsg   string          `json:"errmsg"`
-	MsgID    *string         `json:"msgid"` // a string: msgids pass 2^53, where JavaScript and jq round numbers
-	Vars     json.RawMessage `json:"vars"`  // in input order, as the ledger keeps them
+	Line     int64   `json:"line"`
+	OpenID   string  `json:"openid"`
+	State    string  `json:"state"`
+	Attempts int     `json:"attempts"`
+	Errcode  *int    `json:"errcode"` // nil where it means nothing (see newRow)
+	Errmsg   string  `json:"errmsg"`
+	MsgID    *string `json:"msgid"` // a string: msgids pass 2^53, where JavaScript and jq round numbers
+	// Kind is the kind of message the row is sent with: the batch's, or
+	// its fallback's (template) once a customer-service message could not
+	// reach it. Only template messages have a msgid.
+	Kind string          `json:"kind"`
+	Vars json.RawMessage `json:"vars"` // in input order, as the ledger keeps them
 }
 
 // newRow is r as a Row. Failed and unknown rows always have an errcode (0
 // included); others only the last error of an attempt that was released.
 func newRow(r store.Recipient) Row {
-	j := Row{Line: r.Line, OpenID: r.OpenID, State: r.State, Attempts: r.Attempts, Errmsg: r.Errmsg, Vars: json.RawMessage(r.Vars)}
+	j := Row{Line: r.Line, OpenID: r.OpenID, State: r.State, Attempts: r.Attempts, Errmsg: r.Errmsg, Kind: r.Kind, Vars: json.RawMessage(r.Vars)}
 	if r.State == store.StateFailed || r.State == store.StateUnknown || r.Errcode != 0 {
 		j.Errcode = &r.Errcode
 	}
@@ -184,6 +201,10 @@ func newRow(r store.Recipient) Row {
 type Report struct {
 	Batch  BatchInfo `json:"batch"`
 	Counts Counts    `json:"counts"`
+	// SentByKind counts the sent recipients by the kind of message that
+	// reached them: {"custom": 700, "template": 200} for a batch with a
+	// fallback.
+	SentByKind map[string]int64 `json:"sent_by_kind"`
 	// Receipts say what WeChat's delivery receipts made of the sent
 	// messages, beside the counts.
 	Receipts Receipts `json:"receipts"`
@@ -275,10 +296,20 @@ func (s *Service) Report(ctx context.Context, name string) (*Report, error) {
 		Counts:   newCounts(audit.Counts),
 		Receipts: Receipts{Success: rc.Success, UserBlock: rc.UserBlock, SystemFailed: rc.SystemFailed, Awaiting: rc.Awaiting},
 		Failures: []Failure{}, FailedRows: []Row{}, SkippedReasons: skipped,
+		SentByKind: map[string]int64{},
+	}
+	switch {
+	case b.FallbackRef != "":
+		if r.SentByKind, err = s.db.SentByKind(ctx, b.ID); err != nil {
+			return nil, err
+		}
+	case audit.Counts.Sent > 0:
+		r.SentByKind[b.TemplateKind] = audit.Counts.Sent // one kind: no need to read the rows
 	}
 	for _, g := range groups {
 		meaning, advice := Describe(g, b.Name)
-		r.Failures = append(r.Failures, Failure{State: g.State, Errcode: g.Errcode, Class: wechat.Classify(g.Errcode).String(),
+		r.Failures = append(r.Failures, Failure{State: g.State, Errcode: g.Errcode, Kind: string(groupKind(g)),
+			Class: wechat.ClassifyKind(groupKind(g), g.Errcode).String(),
 			Count: g.Count, Meaning: meaning, Advice: advice, Errmsg: g.Errmsg})
 	}
 	// The first failed rows are found by a walk over the batch's recipients

@@ -63,9 +63,9 @@ func TestService_Report(t *testing.T) {
 			want: want{
 				status: store.StatusDone, counts: Counts{Total: 25, Sent: 2, Failed: 22, Unknown: 1},
 				failures: []Failure{
-					{State: "failed", Errcode: 43004, Class: "recipient", Count: 22, Meaning: "recipient does not follow the account",
+					{State: "failed", Errcode: 43004, Kind: "template", Class: "recipient", Count: 22, Meaning: "recipient does not follow the account",
 						Advice: "drop the recipient or ask them to follow", Errmsg: "require subscribe rid: 1"},
-					{State: "unknown", Errcode: -1, Class: "transient", Count: 1, Meaning: "outcome unknown: no answer after 3 tries",
+					{State: "unknown", Errcode: -1, Kind: "template", Class: "transient", Count: 1, Meaning: "outcome unknown: no answer after 3 tries",
 						Advice: "may have been delivered; resend only if a duplicate is acceptable: megasend retry 'done batch' --unknown",
 						Errmsg: "no answer\nafter 3 tries"},
 				},
@@ -85,7 +85,7 @@ func TestService_Report(t *testing.T) {
 			},
 			want: want{
 				status: store.StatusPaused, counts: Counts{Total: 5, Sent: 1, Failed: 1, Pending: 3},
-				failures: []Failure{{State: "failed", Errcode: 40037, Class: "fatal", Count: 1, Meaning: "invalid template_id",
+				failures: []Failure{{State: "failed", Errcode: 40037, Kind: "template", Class: "fatal", Count: 1, Meaning: "invalid template_id",
 					Advice: "the template_id is not one of this account's templates (see megasend template pull); fix it, then finish the batch with megasend campaign --resume NAME --template FIXED",
 					Errmsg: "invalid template_id"}},
 				firstFailedLines: []int64{3}, last: sec(10), duration: 10 * time.Second, resumable: true, newTemplate: true,
@@ -115,7 +115,7 @@ func TestService_Report(t *testing.T) {
 			},
 			want: want{
 				status: store.StatusRunning, counts: Counts{Total: 6, Sent: 2, Failed: 1, Inflight: 1, Pending: 2},
-				failures: []Failure{{State: "failed", Errcode: 43004, Class: "recipient", Count: 1, Meaning: "recipient does not follow the account",
+				failures: []Failure{{State: "failed", Errcode: 43004, Kind: "template", Class: "recipient", Count: 1, Meaning: "recipient does not follow the account",
 					Advice: "drop the recipient or ask them to follow", Errmsg: "x"}},
 				firstFailedLines: []int64{4}, last: sec(7), duration: 7 * time.Second,
 				abandoned: true, lockPID: "99999999", resumable: true,
@@ -205,14 +205,14 @@ func TestReport_JSON(t *testing.T) {
 	if err := json.Unmarshal(doc, &top); err != nil {
 		t.Fatal(err)
 	}
-	if len(top) != 6 || !strings.HasPrefix(string(doc), `{"batch":{"name":"b","status":"ready","abandoned":false,"pause_reason":"","template":"notice","template_id":"TID-notice","source":`) {
+	if len(top) != 7 || !strings.HasPrefix(string(doc), `{"batch":{"name":"b","status":"ready","abandoned":false,"pause_reason":"","template":"notice","template_id":"TID-notice","kind":"template","fallback":"","source":`) {
 		t.Errorf("document %s", doc)
 	}
 	for _, want := range []string{
 		`"counts":{"total":2,"sent":1,"failed":1,"unknown":0,"pending":0,"inflight":0,"retried_late":0,"skipped":0}`,
 		`"finished_at":null,"duration_seconds":3}`,
-		`"skipped":0},"receipts":{"success":0,"user_block":0,"system_failed":0,"awaiting":1},"skipped_reasons":{},"failures":`,
-		`"failed_rows":[{"line":2,"openid":"` + openid(0) + `","state":"failed","attempts":1,"errcode":43004,"errmsg":"require subscribe","msgid":null,"vars":{"name":"a","note":"\u003cb\u003e\u0026"}}]}`,
+		`"skipped":0},"sent_by_kind":{"template":1},"receipts":{"success":0,"user_block":0,"system_failed":0,"awaiting":1},"skipped_reasons":{},"failures":`,
+		`"failed_rows":[{"line":2,"openid":"` + openid(0) + `","state":"failed","attempts":1,"errcode":43004,"errmsg":"require subscribe","msgid":null,"kind":"template","vars":{"name":"a","note":"\u003cb\u003e\u0026"}}]}`,
 	} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("document lacks %s:\n%s", want, doc)
@@ -227,7 +227,7 @@ func TestReport_JSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	line, _ := json.Marshal(rows)
-	if want := `[{"line":3,"openid":"` + openid(1) + `","state":"sent","attempts":1,"errcode":null,"errmsg":"","msgid":"3557254367693782080","vars":{"name":"c","note":""}}]`; string(line) != want {
+	if want := `[{"line":3,"openid":"` + openid(1) + `","state":"sent","attempts":1,"errcode":null,"errmsg":"","msgid":"3557254367693782080","kind":"template","vars":{"name":"c","note":""}}]`; string(line) != want {
 		t.Errorf("rows %s\nwant %s", line, want)
 	}
 

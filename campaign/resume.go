@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/megasend/megasend/store"
@@ -36,6 +37,17 @@ type ResumeSpec struct {
 // Problems; a kept template lint now refuses; an import that cannot be
 // finished), Stopped (interrupted while importing again).
 func (s *Service) Resume(ctx context.Context, spec ResumeSpec) (*Batch, *Imported, error) {
+	b, imp, err := s.resume(ctx, spec)
+	if b != nil {
+		var ferr error
+		if b.Fallback, ferr = batchFallback(b.Batch); ferr != nil {
+			return nil, imp, errors.Join(ferr, s.Release(ctx, b))
+		}
+	}
+	return b, imp, err
+}
+
+func (s *Service) resume(ctx context.Context, spec ResumeSpec) (*Batch, *Imported, error) {
 	b, err := s.Find(ctx, spec.Name)
 	if err == nil {
 		err = s.CheckLedger(ctx) // a damaged ledger must not decide who is sent next

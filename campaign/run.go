@@ -141,10 +141,15 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 		send = o.Send
 	}
 	ledger := s.db.OpenLedger(ctx, b.ID, s.owner)
-	eng := sender.New(sender.Config{
+	cfg := sender.Config{
 		BatchID: b.ID, Concurrency: o.Concurrency, Rate: o.Rate, DedupWindow: o.DedupWindow,
 		MaxErrors: o.MaxErrors, Abort: o.Abort, Log: s.log, OnEvent: o.OnEvent, Limiter: o.Limiter,
-	}, send, s.db, ledger, sender.TemplateRenderer{T: b.Template})
+		Kind: wechat.Kind(b.Template.Kind.OrDefault()),
+	}
+	if b.Fallback != nil {
+		cfg.FallbackKind = wechat.Kind(b.Fallback.Kind.OrDefault())
+	}
+	eng := sender.New(cfg, send, s.db, ledger, sender.TemplateRenderer{T: b.Template, Fallback: b.Fallback})
 	s.log.Info("sending", "batch", b.Name, "recipients", remaining, "concurrency", o.Concurrency, "rate", rateText(o.Rate))
 	start := time.Now()
 	stopProgress := func() {}
@@ -221,7 +226,7 @@ func pauseReason(res sender.Result, name string, t *template.Template, quiet pol
 	case sender.StopQuota:
 		return fmt.Sprintf("%s (%s); quota resets at %s", res.Stop, errText(res.Err), res.QuotaResetAt.Format("2006-01-02 15:04 MST"))
 	case sender.StopFatal:
-		_, advice := wechat.Describe(wechat.Errcode(res.Err))
+		_, advice := wechat.DescribeErr(res.Err)
 		advice = strings.ReplaceAll(advice, " NAME ", " "+ShellQuote(name)+" ")
 		return fmt.Sprintf("%s with template %s (template_id %s): %s; %s", res.Stop, t.Key, t.TemplateID(), errText(res.Err), advice)
 	}
@@ -234,7 +239,7 @@ func pauseReason(res sender.Result, name string, t *template.Template, quiet pol
 // NeedsNewTemplate reports a batch-fatal error that only another template
 // cures (40037, 43116): its advice says to resume with --template FIXED.
 func NeedsNewTemplate(err error) bool {
-	_, advice := wechat.Describe(wechat.Errcode(err))
+	_, advice := wechat.DescribeErr(err)
 	return strings.Contains(advice, "--template FIXED")
 }
 

@@ -22,6 +22,16 @@ func (c *countingSender) SendTemplateBody(ctx context.Context, body []byte) (int
 	return c.next.SendTemplateBody(ctx, body)
 }
 
+func (c *countingSender) SendCustomBody(ctx context.Context, body []byte) error {
+	c.n.Add(1)
+	return c.next.SendCustomBody(ctx, body)
+}
+
+func (c *countingSender) SendSubscribeBody(ctx context.Context, body []byte) error {
+	c.n.Add(1)
+	return c.next.SendSubscribeBody(ctx, body)
+}
+
 // TestRun_Send: with RunOptions.Send, every message goes through it (serve
 // wraps the account's client so, to measure its sends); the preflight
 // still asks Client.

@@ -60,6 +60,9 @@ func New(db *store.DB, owner string, log *slog.Logger) *Service {
 type Batch struct {
 	store.Batch
 	Template *template.Template
+	// Fallback, if set, is sent to the recipients Template, a
+	// customer-service message, cannot reach (campaign --fallback).
+	Fallback *template.Template
 	// Created reports that this call created the batch.
 	Created bool
 }

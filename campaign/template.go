@@ -23,7 +23,7 @@ func (s *Service) Template(ctx context.Context, key string) (*template.Template,
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.Parse(st.Key, st.Title, st.Body)
+	t, err := parseStored(st)
 	if err != nil {
 		return nil, Errorf(Invalid, "template %s: %w", key, err)
 	}
@@ -56,7 +56,7 @@ func CheckTemplate(t *template.Template) (warnings []template.Problem, err error
 // CheckTemplate would: a batch created before a lint rule existed (a fixed
 // touser) must not be sent by a resume either.
 func batchTemplate(b store.Batch) (*template.Template, error) {
-	t, err := template.Parse(KeyOf(b.TemplateRef), "", b.TemplateBody)
+	t, err := parseStored(store.Template{Key: KeyOf(b.TemplateRef), Kind: b.TemplateKind, Body: b.TemplateBody})
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: stored template: %w", b.Name, err)
 	}

@@ -49,11 +49,25 @@ func (t StoredTemplate) LintCounts() (errs, warnings int) {
 
 func storedTemplate(st store.Template) StoredTemplate {
 	out := StoredTemplate{Template: st}
-	out.Parsed, out.ParseErr = template.Parse(st.Key, st.Title, st.Body)
+	out.Parsed, out.ParseErr = parseStored(st)
 	if out.Parsed != nil {
 		out.Problems = out.Parsed.Lint()
 	}
 	return out
+}
+
+// parseStored parses a stored template as its kind's body. A kind this
+// version does not know is an error, as a body that no longer parses is.
+func parseStored(st store.Template) (*template.Template, error) {
+	kind, err := template.ParseKind(st.Kind)
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.Parse(st.Key, st.Title, st.Body)
+	if err != nil {
+		return nil, err
+	}
+	return t.WithKind(kind), nil
 }
 
 // ListTemplates returns every stored template, sorted by key, each linted.
@@ -86,7 +100,8 @@ func notFoundTemplate(key string, err error) *Error {
 	return &Error{Code: NotFound, Field: "template", Msg: fmt.Sprintf("no template %q", key), Err: err}
 }
 
-// PutTemplate stores body under key with title, creating the template or
+// PutTemplate stores body, of kind kind ("" is template.KindTemplate),
+// under key with title, creating the template or
 // replacing it, once lint has found no error in it: the lint of the CLI's
 // template lint and template add, whose errors a campaign refuses anyway.
 // Lint's warnings are returned in the result's Problems, not refused.
@@ -94,26 +109,31 @@ func notFoundTemplate(key string, err error) *Error {
 // template (Field "key"), a body that does not parse (Field "body", the
 // line and column in the message) or one with lint errors (Field "body",
 // Problems listing them).
-func (s *Service) PutTemplate(ctx context.Context, key, title string, body []byte) (StoredTemplate, error) {
-	return s.putTemplate(ctx, key, title, body, true)
+func (s *Service) PutTemplate(ctx context.Context, key, title string, kind template.Kind, body []byte) (StoredTemplate, error) {
+	return s.putTemplate(ctx, key, title, kind, body, true)
 }
 
 // SaveTemplate is PutTemplate that stores a template with lint errors too,
 // returning them in Problems: the CLI's template add and import keep a
 // half-done template, which campaigns refuse until it is fixed. A key or a
 // body that does not parse is refused as by PutTemplate.
-func (s *Service) SaveTemplate(ctx context.Context, key, title string, body []byte) (StoredTemplate, error) {
-	return s.putTemplate(ctx, key, title, body, false)
+func (s *Service) SaveTemplate(ctx context.Context, key, title string, kind template.Kind, body []byte) (StoredTemplate, error) {
+	return s.putTemplate(ctx, key, title, kind, body, false)
 }
 
-func (s *Service) putTemplate(ctx context.Context, key, title string, body []byte, refuseErrors bool) (StoredTemplate, error) {
+func (s *Service) putTemplate(ctx context.Context, key, title string, kind template.Kind, body []byte, refuseErrors bool) (StoredTemplate, error) {
 	if err := template.CheckKey(key); err != nil {
 		return StoredTemplate{}, &Error{Code: Invalid, Field: "key", Msg: err.Error(), Err: err}
+	}
+	kind, err := template.ParseKind(string(kind))
+	if err != nil {
+		return StoredTemplate{}, &Error{Code: Invalid, Field: "kind", Msg: err.Error(), Err: err}
 	}
 	t, err := template.Parse(key, title, body)
 	if err != nil {
 		return StoredTemplate{}, &Error{Code: Invalid, Field: "body", Msg: fmt.Sprintf("template %s: body: %v", key, err), Err: err}
 	}
+	t = t.WithKind(kind)
 	out := StoredTemplate{Parsed: t, Problems: t.Lint()}
 	if refuseErrors {
 		bad := NewProblems(template.Error)
@@ -127,7 +147,7 @@ func (s *Service) putTemplate(ctx context.Context, key, title string, body []byt
 				Msg: fmt.Sprintf("template %s: %d lint %s; nothing was stored", key, bad.Count, Plural(bad.Count, "error"))}
 		}
 	}
-	created, err := s.db.SaveTemplate(ctx, store.Template{Key: key, Title: title, Body: t.Body()})
+	created, err := s.db.SaveTemplate(ctx, store.Template{Key: key, Title: title, Kind: string(kind), Body: t.Body()})
 	s.templates.forget(key) // single messages accepted from now on use this body
 	if err != nil {
 		return StoredTemplate{}, err

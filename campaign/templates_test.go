@@ -38,10 +38,10 @@ func TestPutTemplate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			before := fmt.Sprintf(body, "T0")
-			if _, err := f.svc.PutTemplate(ctx, "k", "first", []byte(before)); err != nil {
+			if _, err := f.svc.PutTemplate(ctx, "k", "first", "", []byte(before)); err != nil {
 				t.Fatal(err)
 			}
-			st, err := f.svc.PutTemplate(ctx, tt.key, "title", []byte(tt.body))
+			st, err := f.svc.PutTemplate(ctx, tt.key, "title", "", []byte(tt.body))
 			if tt.field == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -80,14 +80,14 @@ func TestPutTemplate(t *testing.T) {
 func TestSaveTemplate(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	st, err := f.svc.SaveTemplate(ctx, "k", "", []byte(noTouserBody))
+	st, err := f.svc.SaveTemplate(ctx, "k", "", "", []byte(noTouserBody))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if errs, _ := st.LintCounts(); !st.Created || errs != 1 {
 		t.Errorf("saved %+v", st)
 	}
-	if _, err := f.svc.SaveTemplate(ctx, "k", "", []byte(`{`)); ErrorCode(err) != Invalid {
+	if _, err := f.svc.SaveTemplate(ctx, "k", "", "", []byte(`{`)); ErrorCode(err) != Invalid {
 		t.Errorf("unparsable body: %v", err)
 	}
 	got, err := f.svc.GetTemplate(ctx, "k")
@@ -102,7 +102,7 @@ func TestTemplates_ListGetDelete(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	for _, k := range []string{"b", "a"} {
-		if _, err := f.svc.SaveTemplate(ctx, k, "", []byte(warnBody)); err != nil {
+		if _, err := f.svc.SaveTemplate(ctx, k, "", "", []byte(warnBody)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,7 +138,7 @@ func TestTemplates_BatchKeepsSnapshot(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	first := fmt.Sprintf(body, sandboxTemplateID())
-	if _, err := f.svc.PutTemplate(ctx, "k", "", []byte(first)); err != nil {
+	if _, err := f.svc.PutTemplate(ctx, "k", "", "", []byte(first)); err != nil {
 		t.Fatal(err)
 	}
 	tmpl, err := f.svc.Template(ctx, "k")
@@ -160,11 +160,11 @@ func TestTemplates_BatchKeepsSnapshot(t *testing.T) {
 			t.Errorf("%s: the batch cannot be resumed: %v", when, err)
 		}
 	}
-	if _, err := f.svc.PutTemplate(ctx, "k", "", []byte(fmt.Sprintf(body, "another-template-id"))); err != nil {
+	if _, err := f.svc.PutTemplate(ctx, "k", "", "", []byte(fmt.Sprintf(body, "another-template-id"))); err != nil {
 		t.Fatal(err)
 	}
 	check("replaced")
-	if _, err := f.svc.SaveTemplate(ctx, "k", "", []byte(noTouserBody)); err != nil {
+	if _, err := f.svc.SaveTemplate(ctx, "k", "", "", []byte(noTouserBody)); err != nil {
 		t.Fatal(err)
 	}
 	check("replaced with lint errors")

@@ -32,6 +32,9 @@ type Outcome struct {
 	Batch    store.Batch
 	Counts   store.Counts
 	Failures []store.FailureGroup
+	// SentByKind counts the sent recipients by the kind that reached them,
+	// for a batch with a fallback; nil for one of one kind.
+	SentByKind map[string]int64
 }
 
 // outcome reads batch b's Outcome.
@@ -41,7 +44,14 @@ func (s *Service) outcome(ctx context.Context, b *Batch) (Outcome, error) {
 		return Outcome{}, err
 	}
 	c, groups, err := s.db.Outcomes(ctx, sb.ID)
-	return Outcome{Batch: sb, Counts: c, Failures: groups}, err
+	if err != nil {
+		return Outcome{}, err
+	}
+	o := Outcome{Batch: sb, Counts: c, Failures: groups}
+	if sb.FallbackRef != "" {
+		o.SentByKind, err = s.db.SentByKind(ctx, sb.ID)
+	}
+	return o, err
 }
 
 // Counts returns batch b's recipients counted by state, for a display of

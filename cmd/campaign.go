@@ -25,6 +25,7 @@ import (
 // campaignOptions are the parsed flags of megasend campaign.
 type campaignOptions struct {
 	template    string
+	fallback    string // --fallback KEY|PATH
 	users       string
 	batch       string
 	resume      string
@@ -59,7 +60,7 @@ func (a *app) campaignCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "campaign",
 		Usage: "send a template to every recipient of a file, or resume a batch",
-		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--batch NAME] [--rate N] [--concurrency N]
+		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--fallback KEY|PATH] [--batch NAME] [--rate N] [--concurrency N]
                   [--dry-run] [--preview N] [--sandbox] [--max-errors N|P%] [--yes] [--encoding gbk]
                   [--not-after TIME] [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
                   [--openid-check loose]
@@ -70,9 +71,12 @@ megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-r
                   [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
 
 --template takes a key stored with 'megasend template add', or a path: an argument
-containing a / or ending in .json or .toml is a file path.`,
+containing a / or ending in .json or .toml is a file path. With a customer-service
+template (kind custom), --fallback names a template message (kind template) sent,
+once, to each recipient the customer-service message cannot reach (45015, 45047).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgTemplate, Aliases: []string{"t"}, Usage: "template `KEY` or PATH", Destination: &o.template},
+			&cli.StringFlag{Name: flgFallback, Usage: "with a custom --template: the template message `KEY` or PATH sent to whom it cannot reach (45015, 45047)", Destination: &o.fallback},
 			&cli.StringFlag{Name: flgUsers, Aliases: []string{"u"}, Usage: "recipients: CSV or JSONL `PATH`, - for stdin", Destination: &o.users},
 			&cli.StringFlag{Name: flgAudience, Usage: "recipients: the account's `followers`, or a tag's (tag:NAME or tag:ID), paged from WeChat; with --users, the file's rows in it",
 				Destination: &o.audience},
@@ -118,6 +122,8 @@ func (o campaignOptions) validate() error {
 		return usageErrorf("--%s gives the variables an --%s shares; a users file alone carries them in a column", flgSet, flgAudience)
 	case o.audience != "" && o.users == "-":
 		return usageErrorf("--%s with --users -: give the users file by its path (an interrupted import reads it again)", flgAudience)
+	case o.resume != "" && o.fallback != "":
+		return usageErrorf("--resume continues a batch with its own --%s; drop --%s", flgFallback, flgFallback)
 	case o.resume != "" && o.batch != "":
 		return usageErrorf("--resume %s names the batch already; drop --batch", o.resume)
 	case o.resume == "" && (o.template == "" || o.users == "" && o.audience == ""):
@@ -311,9 +317,13 @@ func (a *app) prepareBatch(ctx context.Context, l *ledger, o campaignOptions, cr
 	if err := a.checkTemplate(t); err != nil {
 		return nil, err
 	}
+	fb, err := a.loadFallback(ctx, l, o, t)
+	if err != nil {
+		return nil, err
+	}
 	b, imp, err := l.svc.Create(ctx, campaign.Spec{
 		Name: o.batch, Template: t, TemplateRef: o.template, Source: src.Source, Account: cr.Name,
-		Input: o.input(), Preview: o.preview, Policy: o.policy,
+		Input: o.input(), Preview: o.preview, Policy: o.policy, Fallback: fb, FallbackRef: o.fallback,
 	})
 	if campaign.ErrorCode(err) == campaign.Conflict {
 		err = fmt.Errorf("%w; use another --%s name, or --resume %s to continue the original", err, flgBatch, cmp.Or(o.batch, "NAME"))
@@ -386,6 +396,24 @@ func (a *app) imported(b *campaign.Batch, imp *campaign.Imported, err error, o c
 		}
 	}
 	return nil
+}
+
+// loadFallback loads --fallback, if set, by the rule of --template, and
+// refuses it unless t is a customer-service message and it a template
+// message (campaign.CheckFallback); nil without the flag.
+func (a *app) loadFallback(ctx context.Context, l *ledger, o campaignOptions, t *template.Template) (*template.Template, error) {
+	if o.fallback == "" {
+		return nil, nil
+	}
+	fb, err := a.loadTemplate(ctx, l.svc, o.fallback)
+	if err != nil {
+		return nil, err
+	}
+	if err := campaign.CheckFallback(t, fb, o.fallback); err != nil {
+		a.printProblems(campaign.ErrorProblems(err))
+		return nil, err
+	}
+	return fb, nil
 }
 
 // loadTemplate resolves --template: a path (contains a separator, or ends in

@@ -177,6 +177,9 @@ func (a *app) dryRunAudience(ctx context.Context, l *ledger, o campaignOptions, 
 	if err := a.checkTemplate(t); err != nil {
 		return err
 	}
+	if _, err := a.loadFallback(ctx, l, o, t); err != nil {
+		return err
+	}
 	au, done, err := a.audienceSource(ctx, l, o, cr)
 	if err != nil {
 		return err
@@ -202,13 +205,17 @@ func (a *app) prepareAudience(ctx context.Context, l *ledger, o campaignOptions,
 	if err := a.checkTemplate(t); err != nil {
 		return nil, err
 	}
+	fb, err := a.loadFallback(ctx, l, o, t)
+	if err != nil {
+		return nil, err
+	}
 	au, done, err := a.audienceSource(ctx, l, o, cr)
 	if err != nil {
 		return nil, err
 	}
 	b, imp, err := l.svc.Create(ctx, campaign.Spec{
 		Name: o.batch, Template: t, TemplateRef: o.template, Audience: au, Account: cr.Name,
-		Input: o.input(), Preview: o.preview,
+		Input: o.input(), Preview: o.preview, Fallback: fb, FallbackRef: o.fallback,
 	})
 	done()
 	if campaign.ErrorCode(err) == campaign.Conflict {

@@ -22,6 +22,9 @@ func (a *app) dryRun(ctx context.Context, l *ledger, o campaignOptions, cr crede
 	if err := a.checkTemplate(t); err != nil {
 		return err
 	}
+	if _, err := a.loadFallback(ctx, l, o, t); err != nil {
+		return err
+	}
 	src, err := openSource(o.users, a.streams.In, "")
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ const (
 	flgVersion   = "version"
 
 	flgTemplate    = "template"
+	flgFallback    = "fallback"
 	flgUsers       = "users"
 	flgBatch       = "batch"
 	flgRate        = "rate"

@@ -193,7 +193,7 @@ func (a *app) writeReportTable(w io.Writer, rep *campaign.Report) error {
 	}
 
 	fmt.Fprintf(w, "\nrecipients %d\n", c.Total)
-	fmt.Fprintf(w, "  sent     %8d\n", c.Sent)
+	fmt.Fprintf(w, "  sent     %8d%s\n", c.Sent, sentKinds(rep))
 	fmt.Fprintf(w, "  failed   %8d\n", c.Failed)
 	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; resent only with retry --unknown)\n", c.Unknown)
 	fmt.Fprintf(w, "  pending  %8d\n", c.Pending+c.Inflight)
@@ -250,10 +250,43 @@ func (a *app) writeReportTable(w io.Writer, rep *campaign.Report) error {
 
 // templateLine names a batch's template and its template_id.
 func templateLine(b campaign.BatchInfo) string {
-	if b.TemplateID == "" {
-		return b.Template
+	line := b.Template
+	if b.TemplateID != "" {
+		line = fmt.Sprintf("%s (template_id %s)", b.Template, b.TemplateID)
 	}
-	return fmt.Sprintf("%s (template_id %s)", b.Template, b.TemplateID)
+	if b.Kind != "" && b.Kind != store.KindTemplate {
+		line += ", kind " + b.Kind
+	}
+	if b.Fallback != "" {
+		line += ", fallback " + b.Fallback
+	}
+	return line
+}
+
+// sentKinds is "  (custom 700, template 200)": the kinds that reached the
+// sent recipients, for a batch that is not all template messages.
+func sentKinds(rep *campaign.Report) string {
+	if len(rep.SentByKind) == 1 && rep.SentByKind[store.KindTemplate] > 0 && rep.Batch.Fallback == "" {
+		return ""
+	}
+	if k := kindCounts(rep.SentByKind, ""); k != "" {
+		return "  (" + k + ")"
+	}
+	return ""
+}
+
+// kindCounts is "custom 700, template 200", after prefix; "" for none.
+func kindCounts(byKind map[string]int64, prefix string) string {
+	var parts []string
+	for _, k := range []string{store.KindCustom, store.KindSubscribe, store.KindTemplate} {
+		if n, ok := byKind[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return prefix + strings.Join(parts, ", ")
 }
 
 func sourceName(path string) string {

@@ -82,7 +82,7 @@ func writeRowsJSONL(ctx context.Context, w io.Writer, svc *campaign.Service, b s
 
 // rowColumns are the ledger's columns in report --format csv; the
 // variables follow them.
-var rowColumns = []string{"line", "openid", "state", "attempts", "errcode", "errmsg", "msgid"}
+var rowColumns = []string{"line", "openid", "state", "attempts", "errcode", "errmsg", "msgid", "kind"}
 
 // writeRowsCSV writes one CSV record per recipient, in line order: the
 // ledger's columns, then every variable. A variable whose name is one of
@@ -121,6 +121,7 @@ func writeRowsCSV(ctx context.Context, w io.Writer, svc *campaign.Service, b sto
 		if r.MsgID != nil {
 			record[6] = *r.MsgID
 		}
+		record[7] = r.Kind
 		var err error
 		if rv, err = recipient.ParseVarsJSON(string(r.Vars), rv[:0]); err != nil {
 			return fmt.Errorf("batch %s line %d: %w", b.Name, r.Line, err)

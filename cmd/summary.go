@@ -19,7 +19,9 @@ import (
 // and resumable (with the command that resumes it), 1 a local failure.
 func (a *app) finish(r campaign.RunResult, o campaignOptions) error {
 	b, c, res := r.Outcome.Batch, r.Outcome.Counts, r.Result
-	if sum := newSummary(b, c, r.Outcome.Failures, res, r.Took); a.said != nil {
+	sum := newSummary(b, c, r.Outcome.Failures, res, r.Took)
+	sum.sentByKind = r.Outcome.SentByKind
+	if a.said != nil {
 		sum.log(a.said.log)
 	} else {
 		sum.write(a.streams.Out)
@@ -67,6 +69,7 @@ type summary struct {
 	runMessages                             int64 // sent, failed or unknown by this run
 	took                                    time.Duration
 	failures                                []summaryFailure
+	sentByKind                              map[string]int64 // a batch with a fallback's: the kind that reached each
 }
 
 type summaryFailure struct {
@@ -96,7 +99,7 @@ func (s summary) rate() float64 { return float64(s.runMessages) / s.took.Seconds
 // write prints the summary as a table.
 func (s summary) write(w io.Writer) {
 	fmt.Fprintf(w, "batch %s: %s\n", s.batch, s.status)
-	fmt.Fprintf(w, "  sent     %8d  (accepted by WeChat)\n", s.sent)
+	fmt.Fprintf(w, "  sent     %8d  (accepted by WeChat%s)\n", s.sent, kindCounts(s.sentByKind, "; "))
 	fmt.Fprintf(w, "  failed   %8d\n", s.failed)
 	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; not resent unless asked)\n", s.unknown)
 	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", s.skipped)
@@ -122,6 +125,9 @@ func (s summary) log(log *slog.Logger) {
 		"skipped", s.skipped, "pending", s.pending}
 	if s.inflight > 0 {
 		attrs = append(attrs, "inflight", s.inflight)
+	}
+	if s.sentByKind != nil {
+		attrs = append(attrs, "sent_by_kind", s.sentByKind)
 	}
 	if s.retriedLate > 0 {
 		attrs = append(attrs, "retried_late", s.retriedLate)

@@ -21,6 +21,7 @@ const (
 	flgTitle = "title"
 	flgFile  = "file"
 	flgDir   = "dir"
+	flgKind  = "kind"
 )
 
 func (a *app) templateCommand() *cli.Command {
@@ -28,12 +29,17 @@ func (a *app) templateCommand() *cli.Command {
 		{
 			Name:      "add",
 			Usage:     "store a template under KEY, or replace it",
-			ArgsUsage: "KEY [--title TITLE] [--file PATH|-]",
+			ArgsUsage: "KEY [--title TITLE] [--kind KIND] [--file PATH|-]",
 			Description: "The body is the WeChat request body as JSON with ${var} placeholders, read from --file\n" +
 				"(a .json or .toml template file, see 'template import') or from stdin. Without --title,\n" +
-				"the file's title is used, or the stored template's is kept.",
+				"the file's title is used, or the stored template's is kept. The kind says which message\n" +
+				"the body is: template (template/send, the default), custom (a customer-service message,\n" +
+				"custom/send: {\"touser\",\"msgtype\":\"text\",\"text\":{\"content\"}}) or subscribe (a subscribe\n" +
+				"notification, subscribe/bizsend). Without --kind, the file's kind is used, or the stored\n" +
+				"template's is kept.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: flgTitle, Usage: "the template's `TITLE`"},
+				&cli.StringFlag{Name: flgKind, Usage: "the template's `KIND`: template, custom or subscribe", DefaultText: "template"},
 				&cli.StringFlag{Name: flgFile, Aliases: []string{"f"}, Usage: "read the body from `PATH` (- for stdin, the default)"},
 			},
 			Action: func(c *cli.Context) error {
@@ -49,7 +55,8 @@ func (a *app) templateCommand() *cli.Command {
 				}
 				title, titleSet := fl(flgTitle)
 				file, _ := fl(flgFile)
-				return a.runTemplateAdd(c.Context, args[0], title, titleSet, file)
+				kind, _ := fl(flgKind)
+				return a.runTemplateAdd(c.Context, args[0], title, titleSet, kind, file)
 			},
 		},
 		{
@@ -270,9 +277,16 @@ func (a *app) templates(ctx context.Context, toRead bool) (*campaign.Service, fu
 	return campaign.New(db, a.owner(), a.log), func() { db.Close() }, nil
 }
 
-func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bool, file string) error {
+func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bool, kindName, file string) error {
 	if err := template.CheckKey(key); err != nil {
 		return usageError(err)
+	}
+	var kind template.Kind
+	if kindName != "" {
+		var err error
+		if kind, err = template.ParseKind(kindName); err != nil {
+			return usageErrorf("template add: --kind: %w", err)
+		}
 	}
 	var data []byte
 	var err error
@@ -294,6 +308,9 @@ func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bo
 	if err != nil {
 		return usageErrorf("template add: %w", err)
 	}
+	if kind != "" && t.KindStated() && t.Kind != kind {
+		return usageErrorf("template add: --kind %s, but %s says kind %s", kind, name, t.Kind)
+	}
 	svc, closeDB, err := a.templates(ctx, false)
 	if err != nil {
 		return err
@@ -304,8 +321,18 @@ func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bo
 		return err
 	}
 	title = pickTitle(title, titleSet, t.Title, old.Title)
+	switch {
+	case kind != "":
+	case t.KindStated():
+		kind = t.Kind
+	case old.Kind != "":
+		kind = template.Kind(old.Kind) // "show > f; add --file f" keeps it
+	default:
+		kind = template.KindTemplate
+	}
+	t = t.WithKind(kind)
 	// Saved with lint errors too: printLint says why campaigns refuse it.
-	saved, err := svc.SaveTemplate(ctx, key, title, t.Body())
+	saved, err := svc.SaveTemplate(ctx, key, title, kind, t.Body())
 	if err != nil {
 		return err
 	}
@@ -313,7 +340,11 @@ func (a *app) runTemplateAdd(ctx context.Context, key, title string, titleSet bo
 	if saved.Created {
 		verb = "added"
 	}
-	fmt.Fprintf(a.streams.Out, "%s template %s (variables: %s)\n", verb, key, strings.Join(t.Vars(), ", "))
+	what := "template"
+	if kind != template.KindTemplate {
+		what = string(kind) + " template" // "added custom template k"
+	}
+	fmt.Fprintf(a.streams.Out, "%s %s %s (variables: %s)\n", verb, what, key, strings.Join(t.Vars(), ", "))
 	a.printLint(key, key, t.Lint())
 	return nil
 }
@@ -370,13 +401,13 @@ func (a *app) runTemplateList(ctx context.Context) error {
 		return nil
 	}
 	var tb table
-	tb.add("KEY", "TITLE", "TEMPLATE ID", "VARIABLES", "UPDATED")
+	tb.add("KEY", "TITLE", "KIND", "TEMPLATE ID", "VARIABLES", "UPDATED")
 	for _, st := range list {
 		id, vars := "?", "?" // a body stored by another version that no longer parses
 		if t := st.Parsed; t != nil {
 			id, vars = t.TemplateID(), strings.Join(t.Vars(), ",")
 		}
-		tb.add(st.Key, orDash(st.Title), orDash(id), orDash(vars), st.UpdatedAt.Local().Format("2006-01-02 15:04"))
+		tb.add(st.Key, orDash(st.Title), orDash(st.Kind), orDash(id), orDash(vars), st.UpdatedAt.Local().Format("2006-01-02 15:04"))
 	}
 	return tb.write(a.streams.Out, "")
 }
@@ -402,6 +433,11 @@ func (a *app) runTemplateShow(ctx context.Context, key string) error {
 	st, err := getTemplate(ctx, svc, key)
 	if err != nil {
 		return err
+	}
+	// The body alone on stdout, so that it round-trips; a kind other than
+	// the default said beside it (add keeps the stored kind).
+	if st.Kind != "" && st.Kind != string(template.KindTemplate) {
+		fmt.Fprintf(a.streams.Err, "template %s: kind %s (%s)\n", key, st.Kind, template.Kind(st.Kind).Describe())
 	}
 	_, err = fmt.Fprintf(a.streams.Out, "%s\n", st.Body)
 	return err

@@ -51,7 +51,7 @@ func (a *app) runTemplateImport(ctx context.Context, paths []string) error {
 			return err
 		}
 		title := pickTitle("", false, t.Title, old.Title)
-		saved, err := svc.SaveTemplate(ctx, t.Key, title, t.Body())
+		saved, err := svc.SaveTemplate(ctx, t.Key, title, t.Kind, t.Body())
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {
 			return usageErrorf("template export: %d templates; give a KEY for one on stdout, or --dir DIR for a file each", len(list))
 		}
 		st := list[0]
-		_, err := a.streams.Out.Write(template.EncodeFile(st.Key, st.Title, st.Body))
+		_, err := a.streams.Out.Write(template.EncodeFile(st.Key, st.Title, template.Kind(st.Kind), st.Body))
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -141,7 +141,7 @@ func (a *app) runTemplateExport(ctx context.Context, key, dir string) error {
 	}
 	for _, st := range list {
 		path := filepath.Join(dir, st.Key+".json")
-		if err := os.WriteFile(path, template.EncodeFile(st.Key, st.Title, st.Body), 0o644); err != nil {
+		if err := os.WriteFile(path, template.EncodeFile(st.Key, st.Title, template.Kind(st.Kind), st.Body), 0o644); err != nil {
 			return fmt.Errorf("template export: %w", err)
 		}
 		fmt.Fprintf(a.streams.Out, "exported template %s to %s\n", st.Key, path)

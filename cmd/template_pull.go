@@ -29,6 +29,9 @@ func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
 	}
 	have := map[string]store.Template{} // template_id → the stored template sending it
 	for _, st := range stored {
+		if st.Kind != "" && st.Kind != store.KindTemplate {
+			continue // a subscribe notification's id is no template message's
+		}
 		if t, err := template.Parse(st.Key, st.Title, st.Body); err == nil && t.TemplateID() != "" {
 			have[t.TemplateID()] = st
 		}
@@ -64,7 +67,7 @@ func (a *app) runTemplatePull(ctx context.Context, sandbox bool) error {
 			fmt.Fprintf(a.streams.Err, "skipped %s (%s): %v\n", p.TemplateID, p.Title, err)
 			continue
 		}
-		if err := db.PutTemplate(ctx, store.Template{Key: t.Key, Title: t.Title, Body: body}); err != nil {
+		if err := db.PutTemplate(ctx, store.Template{Key: t.Key, Title: t.Title, Kind: store.KindTemplate, Body: body}); err != nil {
 			return err
 		}
 		have[p.TemplateID] = store.Template{Key: t.Key, Title: t.Title, Body: body}

@@ -73,6 +73,16 @@ type scriptedSender struct {
 	errs []error
 }
 
+func (s *scriptedSender) SendCustomBody(ctx context.Context, b []byte) error {
+	_, err := s.SendTemplateBody(ctx, b)
+	return err
+}
+
+func (s *scriptedSender) SendSubscribeBody(ctx context.Context, b []byte) error {
+	_, err := s.SendTemplateBody(ctx, b)
+	return err
+}
+
 func (s *scriptedSender) SendTemplateBody(context.Context, []byte) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

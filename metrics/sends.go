@@ -10,10 +10,12 @@ import (
 	"github.com/megasend/megasend/wechat"
 )
 
-// Sender sends one rendered template message: sender.Client, which
+// Sender sends one rendered message of each kind: sender.Client, which
 // *wechat.Client implements.
 type Sender interface {
 	SendTemplateBody(ctx context.Context, body []byte) (msgid int64, err error)
+	SendCustomBody(ctx context.Context, body []byte) error
+	SendSubscribeBody(ctx context.Context, body []byte) error
 }
 
 // sendBuckets are the bounds of send_duration_seconds: WeChat answers in
@@ -63,9 +65,31 @@ type measuredSender struct {
 func (s *measuredSender) SendTemplateBody(ctx context.Context, body []byte) (int64, error) {
 	start := time.Now()
 	msgid, err := s.next.SendTemplateBody(ctx, body)
+	s.measure(start, err)
+	return msgid, err
+}
+
+// SendCustomBody sends through next and measures the send.
+func (s *measuredSender) SendCustomBody(ctx context.Context, body []byte) error {
+	start := time.Now()
+	err := s.next.SendCustomBody(ctx, body)
+	s.measure(start, err)
+	return err
+}
+
+// SendSubscribeBody sends through next and measures the send.
+func (s *measuredSender) SendSubscribeBody(ctx context.Context, body []byte) error {
+	start := time.Now()
+	err := s.next.SendSubscribeBody(ctx, body)
+	s.measure(start, err)
+	return err
+}
+
+// measure records a send that began at start and ended with err. The
+// error's class is its endpoint's (wechat.ClassOf reads the op).
+func (s *measuredSender) measure(start time.Time, err error) {
 	s.seconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.errors.WithLabelValues(s.account, strconv.Itoa(wechat.Errcode(err)), wechat.ClassOf(err).String()).Inc()
 	}
-	return msgid, err
 }

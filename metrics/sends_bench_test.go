@@ -22,6 +22,9 @@ func (s *nopSender) SendTemplateBody(context.Context, []byte) (int64, error) {
 	return 1, nil
 }
 
+func (s *nopSender) SendCustomBody(context.Context, []byte) error    { return nil }
+func (s *nopSender) SendSubscribeBody(context.Context, []byte) error { return nil }
+
 // BenchmarkSends is what the decorator adds to a send: the same sends,
 // answered at once (a tenth of them 45011), through Sends and straight to
 // the sender, in turn in one loop. A real send takes a round trip to

@@ -66,6 +66,14 @@ func (l *fakeLedger) Finish(o store.Outcome) {
 	}
 }
 
+func (l *fakeLedger) Fallback(_ context.Context, line int64, kind string, code int, msg string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := &l.rows[line-1]
+	r.State, r.Kind, r.Errcode, r.Errmsg, r.FirstAttemptAt = store.StatePending, kind, code, msg, time.Time{}
+	return nil
+}
+
 func (l *fakeLedger) lateCount() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -154,6 +162,18 @@ func (c *fakeClient) SendTemplateBody(ctx context.Context, body []byte) (int64, 
 		c.mu.Unlock()
 	}
 	return msgid, err
+}
+
+// SendCustomBody and SendSubscribeBody answer as SendTemplateBody does,
+// without the msgid.
+func (c *fakeClient) SendCustomBody(ctx context.Context, body []byte) error {
+	_, err := c.SendTemplateBody(ctx, body)
+	return err
+}
+
+func (c *fakeClient) SendSubscribeBody(ctx context.Context, body []byte) error {
+	_, err := c.SendTemplateBody(ctx, body)
+	return err
 }
 
 func (c *fakeClient) totalCalls() int {

@@ -40,6 +40,9 @@ type Result struct {
 	// RetriedLate counts the recipients whose transient budget ran out and
 	// that were tried once more at the end of the run (whatever came of it).
 	RetriedLate int64
+	// Fallbacks counts the recipients moved to the batch's fallback in
+	// this run (Config.FallbackKind); Sent counts them again once sent.
+	Fallbacks int64
 }
 
 // beijing is China Standard Time: WeChat's quotas reset at its midnight.

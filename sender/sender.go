@@ -22,11 +22,17 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/megasend/megasend/store"
+	"github.com/megasend/megasend/wechat"
 )
 
-// Client sends one rendered template message. *wechat.Client implements it.
+// Client sends one rendered message of each kind to its endpoint: a
+// template message (which answers a msgid), a customer-service message and
+// a subscribe notification (which answer none). *wechat.Client implements
+// it.
 type Client interface {
 	SendTemplateBody(ctx context.Context, body []byte) (msgid int64, err error)
+	SendCustomBody(ctx context.Context, body []byte) error
+	SendSubscribeBody(ctx context.Context, body []byte) error
 }
 
 // Source pages through a batch's pending recipients in line order.
@@ -36,10 +42,12 @@ type Source interface {
 }
 
 // Journal records state changes. *store.Ledger implements it. Begin must
-// not return before the row is durably inflight.
+// not return before the row is durably inflight, nor Fallback before the
+// row has durably moved to the fallback's kind, pending again.
 type Journal interface {
 	Begin(ctx context.Context, line int64, at time.Time) error
 	Finish(o store.Outcome)
+	Fallback(ctx context.Context, line int64, kind string, code int, msg string) error
 }
 
 // Renderer turns a recipient into the request body WeChat receives.
@@ -49,9 +57,17 @@ type Renderer interface {
 
 // Config tunes an Engine. Zero values take the defaults noted.
 type Config struct {
-	BatchID     int64
-	Concurrency int     // workers; default 32
-	Rate        float64 // messages per second; 0 = as fast as the workers go
+	BatchID int64
+	// Kind is the kind of the batch's messages, and so the endpoint they go
+	// to and how its errcodes are judged; "" is wechat.KindTemplate.
+	Kind wechat.Kind
+	// FallbackKind, if set, is the kind of the batch's fallback: a
+	// recipient a customer-service message cannot reach (wechat.Unreachable)
+	// moves to it, durably (Journal.Fallback), and is sent it instead; the
+	// Renderer renders recipients by their Kind.
+	FallbackKind wechat.Kind
+	Concurrency  int     // workers; default 32
+	Rate         float64 // messages per second; 0 = as fast as the workers go
 	// MaxAttempts is the fewest tries a recipient's transient errors get
 	// before it is set aside for the end of the run, and the number of
 	// refused connections for one recipient that pause the batch as
@@ -110,6 +126,9 @@ func (c *Config) defaults() {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	if c.Kind == "" {
+		c.Kind = wechat.KindTemplate
+	}
 }
 
 // resendBefore is how long after a first attempt a resend is still safe:
@@ -134,7 +153,7 @@ type Engine struct {
 	stats  counters
 }
 
-type counters struct{ sent, failed, unknown, late atomic.Int64 }
+type counters struct{ sent, failed, unknown, late, fallbacks atomic.Int64 }
 
 // New returns an Engine for cfg.
 func New(cfg Config, client Client, source Source, journal Journal, render Renderer) *Engine {
@@ -198,13 +217,13 @@ func (e *Engine) Run(ctx context.Context) Result {
 	left := d.unfinished(workersDone)
 
 	res := Result{Sent: e.stats.sent.Load(), Failed: e.stats.failed.Load(), Unknown: e.stats.unknown.Load(),
-		RetriedLate: e.stats.late.Load()}
+		RetriedLate: e.stats.late.Load(), Fallbacks: e.stats.fallbacks.Load()}
 	e.haltMu.Lock()
 	defer e.haltMu.Unlock()
 	switch {
 	case e.halt != nil:
 		h := *e.halt
-		h.Sent, h.Failed, h.Unknown, h.RetriedLate = res.Sent, res.Failed, res.Unknown, res.RetriedLate
+		h.Sent, h.Failed, h.Unknown, h.RetriedLate, h.Fallbacks = res.Sent, res.Failed, res.Unknown, res.RetriedLate, res.Fallbacks
 		return h
 	case err != nil && ctx.Err() == nil:
 		res.Stop, res.Err = StopError, err

@@ -52,7 +52,8 @@ func (w *worker) attempt(j *job) verdict {
 		return verdictDone
 	}
 	w.buf = body
-	msgid, err := e.client.SendTemplateBody(w.reqCtx, body)
+	kind := e.kindOf(&j.r)
+	msgid, err := e.send(w.reqCtx, kind, body)
 	e.pace.done(now, err)
 	j.refused = wechat.IsRefused(err)
 	if err == nil {
@@ -64,6 +65,15 @@ func (w *worker) attempt(j *job) verdict {
 	}
 	j.lastErr = err
 	j.unsure = j.unsure || wechat.IsAmbiguous(err)
+	switch {
+	case kind == wechat.KindCustom && e.cfg.FallbackKind != "" && wechat.Unreachable(err):
+		return w.toFallback(j, err)
+	case j.unsure && kind != wechat.KindTemplate:
+		// Only template/send deduplicates by client_msg_id: a resend of
+		// this kind could deliver it twice.
+		w.finish(j, store.StateUnknown, -1, fmt.Sprintf("not resent: WeChat does not deduplicate a %s, and this one may have been delivered: %v", kind, err))
+		return verdictDone
+	}
 	v := w.judge(j, err)
 	if v != verdictDone {
 		w.release(j, err)
@@ -74,7 +84,8 @@ func (w *worker) attempt(j *job) verdict {
 	return v
 }
 
-// judge decides what follows a failed attempt, by the error's class.
+// judge decides what follows a failed attempt, by the error's class (its
+// endpoint's: errors name the op that answered them).
 func (w *worker) judge(j *job, err error) verdict {
 	e := w.e
 	switch wechat.ClassOf(err) {
@@ -151,6 +162,23 @@ func (w *worker) judge(j *job, err error) verdict {
 	return verdictRetry
 }
 
+// toFallback moves a recipient the batch's kind cannot reach to its
+// fallback, durably before the fallback is sent, and hands it back to be
+// sent at once as a new send of the fallback's kind: its own
+// client_msg_id, dedup window and budget.
+func (w *worker) toFallback(j *job, err error) verdict {
+	e := w.e
+	if ferr := e.jour.Fallback(w.reqCtx, j.r.Line, string(e.cfg.FallbackKind), wechat.Errcode(err), apiMsg(err)); ferr != nil {
+		e.stop(Result{Stop: StopError, Err: fmt.Errorf("record line %d moved to the fallback: %w", j.r.Line, ferr)})
+		return verdictHold
+	}
+	e.stats.fallbacks.Add(1)
+	r := j.r
+	r.Kind, r.FirstAttemptAt = string(e.cfg.FallbackKind), time.Time{}
+	*j = job{r: r, late: j.late, due: time.Now()}
+	return verdictRetry
+}
+
 // giveUp ends a recipient whose transient errors outlasted its budget and
 // the end-of-run pass.
 func (w *worker) giveUp(j *job, err error) {
@@ -206,4 +234,24 @@ func apiMsg(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// kindOf is the kind r is sent: the batch's, or its fallback's once r moved
+// to it.
+func (e *Engine) kindOf(r *store.Recipient) wechat.Kind {
+	if r.Kind != "" {
+		return wechat.Kind(r.Kind)
+	}
+	return e.cfg.Kind
+}
+
+// send sends body to kind's endpoint. Only template/send answers a msgid.
+func (e *Engine) send(ctx context.Context, kind wechat.Kind, body []byte) (int64, error) {
+	switch kind {
+	case wechat.KindCustom:
+		return 0, e.client.SendCustomBody(ctx, body)
+	case wechat.KindSubscribe:
+		return 0, e.client.SendSubscribeBody(ctx, body)
+	}
+	return e.client.SendTemplateBody(ctx, body)
 }

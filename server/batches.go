@@ -126,6 +126,16 @@ func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) error
 		Source: campaign.Source{Name: u.Source, Path: "-", Hash: u.hash, Open: u.open},
 		Input:  campaign.Input{Format: u.Format, Encoding: u.Encoding, OpenIDs: s.accounts[account].OpenIDs},
 	}
+	if u.Fallback != "" {
+		spec.FallbackRef = u.Fallback
+		spec.Fallback, err = s.svc.Template(ctx, u.Fallback)
+		if campaign.ErrorCode(err) == campaign.NotFound {
+			return invalid("fallback", fmt.Sprintf("no template %q; store it first with 'megasend template add'", u.Fallback))
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if u.Audience != "" {
 		if spec.Audience, err = s.audience(account, u, spec.Source); err != nil {
 			return err

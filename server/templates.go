@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/megasend/megasend/campaign"
+	"github.com/megasend/megasend/template"
 )
 
 // lintCountsDoc is how many errors and warnings lint finds in a template.
@@ -27,6 +28,7 @@ type lintCountsDoc struct {
 type templateItem struct {
 	Key       string        `json:"key"`
 	Title     string        `json:"title"`
+	Kind      string        `json:"kind"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	Lint      lintCountsDoc `json:"lint"`
 }
@@ -41,6 +43,7 @@ type templateListDoc struct {
 type templateDoc struct {
 	Key       string          `json:"key"`
 	Title     string          `json:"title"`
+	Kind      string          `json:"kind"` // template, custom or subscribe
 	Body      json.RawMessage `json:"body"`
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
@@ -63,7 +66,7 @@ func lintCounts(st campaign.StoredTemplate) lintCountsDoc {
 }
 
 func newTemplateDoc(st campaign.StoredTemplate) templateDoc {
-	d := templateDoc{Key: st.Key, Title: st.Title, Body: json.RawMessage(st.Body), CreatedAt: st.CreatedAt,
+	d := templateDoc{Key: st.Key, Title: st.Title, Kind: st.Kind, Body: json.RawMessage(st.Body), CreatedAt: st.CreatedAt,
 		UpdatedAt: st.UpdatedAt, Lint: lintCounts(st), Problems: []lintProblem{}}
 	if st.ParseErr != nil {
 		// Stored by an older version, and no longer a template: shown as a
@@ -86,7 +89,7 @@ func (s *Server) handleListTemplates(w http.ResponseWriter, r *http.Request) err
 	}
 	doc := templateListDoc{Templates: make([]templateItem, 0, len(list))}
 	for _, st := range list {
-		doc.Templates = append(doc.Templates, templateItem{Key: st.Key, Title: st.Title, UpdatedAt: st.UpdatedAt, Lint: lintCounts(st)})
+		doc.Templates = append(doc.Templates, templateItem{Key: st.Key, Title: st.Title, Kind: st.Kind, UpdatedAt: st.UpdatedAt, Lint: lintCounts(st)})
 	}
 	return writeJSON(w, http.StatusOK, doc)
 }
@@ -103,6 +106,7 @@ func (s *Server) handleGetTemplate(w http.ResponseWriter, r *http.Request) error
 // putTemplateRequest is the body of PUT /v1/templates/{key}.
 type putTemplateRequest struct {
 	Title string          `json:"title"`
+	Kind  string          `json:"kind"` // template (the default), custom or subscribe
 	Body  json.RawMessage `json:"body"`
 }
 
@@ -117,7 +121,7 @@ func (s *Server) handlePutTemplate(w http.ResponseWriter, r *http.Request) error
 	if len(bytes.TrimSpace(req.Body)) == 0 || bytes.TrimSpace(req.Body)[0] != '{' {
 		return invalid("body", `a template needs a body: the WeChat request as a JSON object, {"touser":"${openid}","template_id":...,"data":{...}}`)
 	}
-	st, err := s.svc.PutTemplate(r.Context(), r.PathValue("key"), req.Title, req.Body)
+	st, err := s.svc.PutTemplate(r.Context(), r.PathValue("key"), req.Title, template.Kind(req.Kind), req.Body)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ const (
 type upload struct {
 	Name     string
 	Template string
+	// Fallback is the batch's "fallback": the key of the template message
+	// sent to whom its customer-service template cannot reach; "" none.
+	Fallback string
 	SendAt   time.Time
 	// Source is how problems name the recipients: "recipients" for a JSON
 	// body, whose line N is the Nth recipient, or "request body".
@@ -121,12 +124,12 @@ func (u *upload) fromQuery(r *http.Request) error {
 	q := r.URL.Query()
 	for k := range q {
 		switch k {
-		case "name", "template", "send_at":
+		case "name", "template", "fallback", "send_at":
 		default:
-			return badRequest(k, fmt.Sprintf("unknown query parameter %q: want name, template and send_at", k))
+			return badRequest(k, fmt.Sprintf("unknown query parameter %q: want name, template, fallback and send_at", k))
 		}
 	}
-	u.Name, u.Template = q.Get("name"), q.Get("template")
+	u.Name, u.Template, u.Fallback = q.Get("name"), q.Get("template"), q.Get("fallback")
 	return u.setSendAt(q.Get("send_at"))
 }
 
@@ -143,8 +146,8 @@ func (u *upload) setSendAt(v string) error {
 	return nil
 }
 
-// readJSON decodes a JSON batch, {"name","template","send_at","recipients",
-// "audience","set"},
+// readJSON decodes a JSON batch, {"name","template","fallback","send_at",
+// "recipients","audience","set"},
 // writing each recipient to spool as one JSONL line. Only one recipient is
 // in memory at a time. Unknown or repeated fields and trailing data are
 // refused (400), as is anything that is not that one object.
@@ -169,6 +172,8 @@ func (u *upload) readJSON(body io.Reader, spool io.Writer) error {
 			err = decodeString(dec, key, &u.Name)
 		case "template":
 			err = decodeString(dec, key, &u.Template)
+		case "fallback":
+			err = decodeString(dec, key, &u.Fallback)
 		case "send_at":
 			var v string
 			if err = decodeString(dec, key, &v); err == nil {
@@ -182,7 +187,7 @@ func (u *upload) readJSON(body io.Reader, spool io.Writer) error {
 			u.hasSet = true
 			u.Set, err = decodeSet(dec)
 		default:
-			return badRequest(key, fmt.Sprintf("unknown field %q: want name, template, recipients or audience and set, and send_at", key))
+			return badRequest(key, fmt.Sprintf("unknown field %q: want name, template, fallback, recipients or audience and set, and send_at", key))
 		}
 		if err != nil {
 			return err

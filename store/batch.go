@@ -35,6 +35,14 @@ type Batch struct {
 	TemplateRef  string // the key or path the user gave
 	TemplateBody []byte // the snapshot the whole batch is sent with
 	TemplateHash string
+	// TemplateKind is the snapshot's kind: "template", "custom" or
+	// "subscribe".
+	TemplateKind string
+	// FallbackRef and FallbackBody are campaign --fallback's template, a
+	// template-kind message for the recipients a customer-service message
+	// cannot reach; both "" when the batch has none.
+	FallbackRef  string
+	FallbackBody []byte
 	SourcePath   string
 	SourceHash   string
 	Account      string
@@ -51,33 +59,39 @@ type Batch struct {
 
 // Recipient is one row of a batch.
 type Recipient struct {
-	BatchID        int64
-	Line           int64
-	OpenID         string
-	Vars           string // JSON object of the row's variables, in input order
-	State          string
-	Attempts       int
-	Errcode        int // meaningful for failed and unknown rows
-	Errmsg         string
-	MsgID          int64
-	ClientMsgID    string
+	BatchID     int64
+	Line        int64
+	OpenID      string
+	Vars        string // JSON object of the row's variables, in input order
+	State       string
+	Attempts    int
+	Errcode     int // meaningful for failed and unknown rows
+	Errmsg      string
+	MsgID       int64
+	ClientMsgID string
+	// Kind is the kind the recipient is sent with: "" for the batch's own
+	// (Pending), or the fallback's once it moved to it. Recipients gives
+	// every row's kind.
+	Kind           string
 	FirstAttemptAt time.Time
 	LastAttemptAt  time.Time
 	DoneAt         time.Time
 }
 
 const batchColumns = `id, name, nonce, template_ref, template_body, template_hash, source_path, source_hash,
-	account, status, pause_reason, total, created_at, updated_at, finished_at, lock_owner, lock_since, lock_beat`
+	account, status, pause_reason, total, created_at, updated_at, finished_at, lock_owner, lock_since, lock_beat,
+	template_kind, fallback_ref, fallback_body`
 
 func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
 	var (
 		b                         Batch
-		body                      string
+		body, fallback            string
 		created, updated          int64
 		finished, since, lockBeat sql.NullInt64
 	)
 	err := row.Scan(&b.ID, &b.Name, &b.Nonce, &b.TemplateRef, &body, &b.TemplateHash, &b.SourcePath, &b.SourceHash,
-		&b.Account, &b.Status, &b.PauseReason, &b.Total, &created, &updated, &finished, &b.LockOwner, &since, &lockBeat)
+		&b.Account, &b.Status, &b.PauseReason, &b.Total, &created, &updated, &finished, &b.LockOwner, &since, &lockBeat,
+		&b.TemplateKind, &b.FallbackRef, &fallback)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Batch{}, ErrNotFound
 	}
@@ -85,6 +99,9 @@ func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
 		return Batch{}, err
 	}
 	b.TemplateBody = []byte(body)
+	if fallback != "" {
+		b.FallbackBody = []byte(fallback)
+	}
 	b.CreatedAt = time.UnixMilli(created)
 	b.UpdatedAt = time.UnixMilli(updated)
 	b.FinishedAt = msTime(finished)

@@ -18,6 +18,9 @@ type NewBatch struct {
 	TemplateRef  string
 	TemplateBody []byte
 	TemplateHash string
+	TemplateKind string // "" is "template"
+	FallbackRef  string
+	FallbackBody []byte
 	SourcePath   string
 	SourceHash   string
 	Account      string
@@ -44,11 +47,17 @@ func (d *DB) CreateBatch(ctx context.Context, nb NewBatch, owner string) (Batch,
 	if exists > 0 {
 		return Batch{}, fmt.Errorf("batch %s: %w", nb.Name, ErrExists)
 	}
+	kind := nb.TemplateKind
+	if kind == "" {
+		kind = KindTemplate
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO batches (name, nonce, template_ref, template_body, template_hash,
-		source_path, source_hash, account, status, created_at, updated_at, lock_owner, lock_since, lock_beat)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		source_path, source_hash, account, status, created_at, updated_at, lock_owner, lock_since, lock_beat,
+		template_kind, fallback_ref, fallback_body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		nb.Name, hex.EncodeToString(nonce), nb.TemplateRef, string(nb.TemplateBody), nb.TemplateHash,
-		nb.SourcePath, nb.SourceHash, nb.Account, StatusImporting, now, now, owner, now, now)
+		nb.SourcePath, nb.SourceHash, nb.Account, StatusImporting, now, now, owner, now, now,
+		kind, nb.FallbackRef, string(nb.FallbackBody))
 	if err != nil {
 		return Batch{}, fmt.Errorf("create batch %s: %w", nb.Name, err)
 	}

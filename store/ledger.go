@@ -32,11 +32,13 @@ type Outcome struct {
 }
 
 type ledgerOp struct {
-	begin   bool // mark inflight (synchronous) rather than record an outcome
-	line    int64
-	at      time.Time
-	outcome Outcome
-	ack     chan error // nil for asynchronous outcomes
+	begin bool // mark inflight (synchronous) rather than record an outcome
+	// fallback, if set, moves line to this kind (synchronous): see Fallback.
+	fallback string
+	line     int64
+	at       time.Time
+	outcome  Outcome
+	ack      chan error // nil for asynchronous outcomes
 }
 
 // Ledger is the write side of one batch while it is being sent. A single
@@ -83,6 +85,30 @@ func (l *Ledger) Begin(ctx context.Context, line int64, at time.Time) error {
 	ack := make(chan error, 1)
 	select {
 	case l.ops <- ledgerOp{begin: true, line: line, at: at, ack: ack}:
+	case <-l.done:
+		return l.failure()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	select {
+	case err := <-ack:
+		return err
+	case <-l.done:
+		return l.failure()
+	}
+}
+
+// Fallback durably moves line to the batch's fallback, of kind kind, and
+// back to pending, keeping why (code, msg) until the fallback's outcome: the
+// first kind of message could not reach the recipient (a customer-service
+// message answered 45015 or 45047). It blocks until committed, so the
+// fallback is never sent before the move is on disk, and a resume never
+// sends the first kind again: it finds the row pending with its Kind set.
+func (l *Ledger) Fallback(ctx context.Context, line int64, kind string, code int, msg string) error {
+	ack := make(chan error, 1)
+	op := ledgerOp{fallback: kind, line: line, outcome: Outcome{Line: line, Errcode: code, Errmsg: msg}, ack: ack}
+	select {
+	case l.ops <- op:
 	case <-l.done:
 		return l.failure()
 	case <-ctx.Done():

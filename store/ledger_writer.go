@@ -22,6 +22,10 @@ const (
 	sqlBeat  = `UPDATE batches SET lock_beat = ?, updated_at = ? WHERE id = ? AND lock_owner = ?`
 	sqlOwned = `SELECT 1 FROM batches WHERE id = ? AND lock_owner = ?`
 	sqlLate  = `UPDATE batches SET retried_late = retried_late + ? WHERE id = ?`
+	// A row moves to its fallback after its first kind's Begin, so it has a
+	// sends row; the fallback's own dedup window starts at its Begin.
+	sqlFallback = `UPDATE sends SET kind = ?3, state = 'pending', errcode = ?4, errmsg = ?5, first_attempt_at = NULL,
+		done_at = NULL WHERE batch_id = ?1 AND line = ?2`
 	sqlBegin = `INSERT INTO sends (batch_id, line, state, attempts, first_attempt_at, last_attempt_at)
 		SELECT ?1, value, 'inflight', 1, ?3, ?3 FROM json_each(?2) WHERE true
 		ON CONFLICT DO UPDATE SET state = 'inflight', attempts = attempts + 1,
@@ -62,7 +66,7 @@ type writer struct {
 	restore                       func() // the connection's own checkpoint threshold (checkpoint.go)
 	txBegin, txCommit, txRollback *sql.Stmt
 	beat, owned, late             *sql.Stmt
-	begin, fill, fill1            *sql.Stmt
+	begin, fill, fill1, fallback  *sql.Stmt
 
 	lines []byte // reused JSON array of the lines to mark inflight
 	args  []any  // reused arguments of fill: the batch id, then the outcomes
@@ -85,7 +89,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 		q   string
 	}{{&w.txBegin, "BEGIN IMMEDIATE"}, {&w.txCommit, "COMMIT"}, {&w.txRollback, "ROLLBACK"},
 		{&w.beat, sqlBeat}, {&w.owned, sqlOwned}, {&w.late, sqlLate}, {&w.begin, sqlBegin}, {&w.fill, fillSQL(fillRows)},
-		{&w.fill1, fillSQL(1)}} {
+		{&w.fill1, fillSQL(1)}, {&w.fallback, sqlFallback}} {
 		if *p.dst, err = conn.PrepareContext(ctx, p.q); err != nil {
 			w.close()
 			return nil, err
@@ -95,7 +99,7 @@ func (d *DB) newWriter(ctx context.Context) (*writer, error) {
 }
 
 func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.late, w.begin, w.fill, w.fill1} {
+	for _, st := range []*sql.Stmt{w.txBegin, w.txCommit, w.txRollback, w.beat, w.owned, w.late, w.begin, w.fill, w.fill1, w.fallback} {
 		if st != nil {
 			st.Close()
 		}
@@ -135,6 +139,17 @@ func (l *Ledger) commit(ctx context.Context, group []ledgerOp, beat bool) (err e
 			return ErrLockLost
 		case err != nil:
 			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	// Moves to a fallback first: a line's move and the Begin of its
+	// fallback may share a group, and the Begin must win.
+	for _, op := range group {
+		if op.fallback != "" {
+			o := op.outcome
+			if _, err := w.fallback.ExecContext(ctx, l.batchID, o.Line, op.fallback,
+				nullInt(int64(o.Errcode), o.Errcode != 0), nullString(o.Errmsg)); err != nil {
+				return fmt.Errorf("ledger: move to the fallback: %w", err)
+			}
 		}
 	}
 	if lines, at := w.begins(group); lines != nil {
@@ -199,7 +214,7 @@ func (w *writer) begins(group []ledgerOp) (lines []byte, at int64) {
 func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) (late int, err error) {
 	w.args[0] = batchID
 	for _, op := range group {
-		if op.begin {
+		if op.begin || op.fallback != "" {
 			continue
 		}
 		o := op.outcome

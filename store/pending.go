@@ -16,16 +16,16 @@ import (
 // page reads no sends row for a line nobody tried, and a resume of a million
 // rows with most of them sent starts at its frontier. Each arm yields its
 // rows in line order, so SQLite merges them and stops at the limit.
-const sqlPending = `SELECT r.line, r.openid, r.vars, 0, r.client_msg_id, NULL FROM recipients r
+const sqlPending = `SELECT r.line, r.openid, r.vars, 0, r.client_msg_id, NULL, '' FROM recipients r
 	WHERE r.batch_id = ?1 AND r.line > MAX(?2, (SELECT frontier FROM batches WHERE id = ?1),
 		COALESCE((SELECT MAX(line) FROM sends WHERE batch_id = ?1), 0))
 	UNION ALL
-	SELECT r.line, r.openid, r.vars, 0, r.client_msg_id, NULL FROM recipients r
+	SELECT r.line, r.openid, r.vars, 0, r.client_msg_id, NULL, '' FROM recipients r
 	WHERE r.batch_id = ?1 AND r.line > MAX(?2, (SELECT frontier FROM batches WHERE id = ?1))
 		AND r.line <= (SELECT MAX(line) FROM sends WHERE batch_id = ?1)
 		AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.batch_id = ?1 AND s.line = r.line)
 	UNION ALL
-	SELECT s.line, r.openid, r.vars, s.attempts, r.client_msg_id, s.first_attempt_at
+	SELECT s.line, r.openid, r.vars, s.attempts, r.client_msg_id, s.first_attempt_at, COALESCE(s.kind, '')
 	FROM sends s INDEXED BY sends_open CROSS JOIN recipients r ON r.batch_id = s.batch_id AND r.line = s.line
 	WHERE s.batch_id = ?1 AND s.state <> 'sent' AND s.state = 'pending' AND s.line > ?2
 	ORDER BY 1 LIMIT ?3`
@@ -33,7 +33,8 @@ const sqlPending = `SELECT r.line, r.openid, r.vars, 0, r.client_msg_id, NULL FR
 // Pending returns up to limit pending recipients of a batch with a line
 // after the given one, in line order. The engine pages through a batch with
 // it; it holds no lock and sees committed rows only, from one statement's
-// snapshot.
+// snapshot. A recipient's Kind is "" unless it moved to the batch's
+// fallback (Ledger.Fallback).
 func (d *DB) Pending(ctx context.Context, batchID, after int64, limit int) ([]Recipient, error) {
 	rows, err := d.db.QueryContext(ctx, sqlPending, batchID, after, limit)
 	if err != nil {
@@ -44,7 +45,7 @@ func (d *DB) Pending(ctx context.Context, batchID, after int64, limit int) ([]Re
 	for rows.Next() {
 		r := Recipient{BatchID: batchID, State: StatePending}
 		var first sql.NullInt64
-		if err := rows.Scan(&r.Line, &r.OpenID, &r.Vars, &r.Attempts, &r.ClientMsgID, &first); err != nil {
+		if err := rows.Scan(&r.Line, &r.OpenID, &r.Vars, &r.Attempts, &r.ClientMsgID, &first, &r.Kind); err != nil {
 			return nil, fmt.Errorf("read pending recipients: %w", err)
 		}
 		r.FirstAttemptAt = msTime(first)
@@ -57,7 +58,10 @@ func (d *DB) Pending(ctx context.Context, batchID, after int64, limit int) ([]Re
 // A row whose first attempt began after cutoff (the dedup window is still
 // open) goes back to pending: resending it with the same client_msg_id
 // cannot deliver twice. Older rows become unknown: they may have been
-// delivered and WeChat would no longer recognise a resend.
+// delivered and WeChat would no longer recognise a resend. So do rows of
+// the kinds WeChat does not deduplicate at all (customer-service messages
+// and subscribe notifications carry no client_msg_id), whenever they began:
+// a resend of one of them could deliver it twice.
 func (d *DB) RecoverInflight(ctx context.Context, batchID int64, cutoff time.Time) (resend, unknown int64, err error) {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -65,13 +69,17 @@ func (d *DB) RecoverInflight(ctx context.Context, batchID int64, cutoff time.Tim
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE sends INDEXED BY sends_open SET state = 'pending'
-		WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight' AND first_attempt_at >= ?`, batchID, cutoff.UnixMilli())
+		WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight' AND first_attempt_at >= ?
+			AND COALESCE(kind, (SELECT template_kind FROM batches WHERE id = sends.batch_id)) = 'template'`,
+		batchID, cutoff.UnixMilli())
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
 	resend, _ = res.RowsAffected()
 	res, err = tx.ExecContext(ctx, `UPDATE sends INDEXED BY sends_open SET state = 'unknown', errcode = -1,
-		errmsg = 'no answer before the run stopped, and the dedup window has passed: may have been delivered',
+		errmsg = CASE COALESCE(kind, (SELECT template_kind FROM batches WHERE id = sends.batch_id)) WHEN 'template'
+			THEN 'no answer before the run stopped, and the dedup window has passed: may have been delivered'
+			ELSE 'no answer before the run stopped, and WeChat does not deduplicate this kind of message: may have been delivered' END,
 		done_at = ? WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight'`, d.nowMS(), batchID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)

@@ -24,7 +24,7 @@ var SkipRest = errors.New("skip the remaining recipients")
 // the ledger holds NULL. fn may keep the rows it is given.
 func (d *DB) Recipients(ctx context.Context, batchID int64, states []string, fn func(Recipient) error) error {
 	q := `SELECT line, openid, vars, state, attempts, errcode, errmsg, msgid, client_msg_id,
-		first_attempt_at, last_attempt_at, done_at FROM recipients_now WHERE batch_id = ?`
+		first_attempt_at, last_attempt_at, done_at, kind FROM recipients_now WHERE batch_id = ?`
 	args := []any{batchID}
 	if len(states) > 0 {
 		q += ` AND state IN (?` + strings.Repeat(`, ?`, len(states)-1) + `)`
@@ -46,7 +46,7 @@ func (d *DB) Recipients(ctx context.Context, batchID int64, states []string, fn 
 			first, last, doneAt sql.NullInt64
 		)
 		if err := rows.Scan(&r.Line, &r.OpenID, &r.Vars, &r.State, &r.Attempts, &code, &msg, &msgid, &r.ClientMsgID,
-			&first, &last, &doneAt); err != nil {
+			&first, &last, &doneAt, &r.Kind); err != nil {
 			return fmt.Errorf("read recipients: %w", err)
 		}
 		r.Errcode, r.Errmsg, r.MsgID = int(code.Int64), msg.String, msgid.Int64

@@ -18,9 +18,13 @@ const (
 	SourceMessage = "message"
 )
 
-// KindTemplate is the kind of a template message (message/template/send),
-// the only kind the ledger sends today.
-const KindTemplate = "template"
+// The kinds of message, as templates, batches and sends rows name them:
+// message/template/send (the default), custom/send and subscribe/bizsend.
+const (
+	KindTemplate  = "template"
+	KindCustom    = "custom"
+	KindSubscribe = "subscribe"
+)
 
 // StateCount is how many of an account's messages, of one source and kind,
 // are in one state.
@@ -28,7 +32,8 @@ type StateCount struct {
 	Account string
 	// Source is where the messages came from: SourceBatch or SourceMessage.
 	Source string
-	// Kind is the message kind: KindTemplate.
+	// Kind is the message kind: a batch's template's (KindTemplate,
+	// KindCustom, KindSubscribe); KindTemplate for single messages.
 	Kind string
 	// State is a recipient state: StatePending, StateInflight, StateSent,
 	// StateFailed, StateUnknown or StateSkipped; a single message may also
@@ -56,30 +61,33 @@ func (d *DB) StateCounts(ctx context.Context) ([]StateCount, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, account FROM batches`)
+	// A batch's recipients count under its template's kind, those moved to
+	// a fallback included: a gauge of the batches' queues, not of endpoints.
+	rows, err := tx.QueryContext(ctx, `SELECT id, account, template_kind FROM batches`)
 	if err != nil {
 		return nil, fmt.Errorf("state counts: %w", err)
 	}
 	defer rows.Close()
-	byAccount := map[string]*Counts{}
-	var accounts []string
+	type group struct{ account, kind string }
+	byAccount := map[group]*Counts{}
+	var accounts []group
 	for rows.Next() {
 		var (
-			id      int64
-			account string
+			id int64
+			g  group
 		)
-		if err := rows.Scan(&id, &account); err != nil {
+		if err := rows.Scan(&id, &g.account, &g.kind); err != nil {
 			return nil, fmt.Errorf("state counts: %w", err)
 		}
 		c, ok := byBatch[id]
 		if !ok {
 			continue // no recipients (yet)
 		}
-		sum := byAccount[account]
+		sum := byAccount[g]
 		if sum == nil {
 			sum = &Counts{}
-			byAccount[account] = sum
-			accounts = append(accounts, account)
+			byAccount[g] = sum
+			accounts = append(accounts, g)
 		}
 		sum.Pending += c.Pending
 		sum.Inflight += c.Inflight
@@ -92,8 +100,8 @@ func (d *DB) StateCounts(ctx context.Context) ([]StateCount, error) {
 		return nil, fmt.Errorf("state counts: %w", err)
 	}
 	var out []StateCount
-	for _, account := range accounts {
-		c := byAccount[account]
+	for _, g := range accounts {
+		c := byAccount[g]
 		for _, s := range []struct {
 			state string
 			n     int64
@@ -102,7 +110,7 @@ func (d *DB) StateCounts(ctx context.Context) ([]StateCount, error) {
 			{StateFailed, c.Failed}, {StateUnknown, c.Unknown}, {StateSkipped, c.Skipped},
 		} {
 			if s.n != 0 {
-				out = append(out, StateCount{Account: account, Source: SourceBatch, Kind: KindTemplate, State: s.state, N: s.n})
+				out = append(out, StateCount{Account: g.account, Source: SourceBatch, Kind: g.kind, State: s.state, N: s.n})
 			}
 		}
 	}

@@ -14,15 +14,18 @@ import (
 // (modelled on Mega-Wechat's mega_wechat_template). The store keeps Body
 // as opaque bytes; package template gives them meaning.
 type Template struct {
-	Key       string
-	Title     string
+	Key   string
+	Title string
+	// Kind is the endpoint the body is for: "template" (the default, also
+	// for ""), "custom" or "subscribe". Package template gives it meaning.
+	Kind      string
 	Body      []byte // the template JSON, byte for byte as saved
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
-// PutTemplate saves t under t.Key, creating it or replacing its title and
-// body. A replaced template keeps its created_at; updated_at is now. It
+// PutTemplate saves t under t.Key, creating it or replacing its title,
+// kind and body. A replaced template keeps its created_at; updated_at is now. It
 // returns an error for an empty key or body.
 func (d *DB) PutTemplate(ctx context.Context, t Template) error {
 	_, err := d.SaveTemplate(ctx, t)
@@ -48,13 +51,18 @@ func (d *DB) SaveTemplate(ctx context.Context, t Template) (created bool, err er
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM templates WHERE tmpl_key = ?`, t.Key).Scan(&n); err != nil {
 		return false, fmt.Errorf("put template %s: %w", t.Key, err)
 	}
+	kind := t.Kind
+	if kind == "" {
+		kind = KindTemplate
+	}
 	now := d.nowMS()
 	// The body is bound as a string so SQLite stores TEXT, as the schema
 	// says, and the sqlite3 shell shows it readably.
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO templates (tmpl_key, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (tmpl_key) DO UPDATE SET title = excluded.title, body = excluded.body, updated_at = excluded.updated_at`,
-		t.Key, t.Title, string(t.Body), now, now)
+		INSERT INTO templates (tmpl_key, title, kind, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tmpl_key) DO UPDATE SET title = excluded.title, kind = excluded.kind, body = excluded.body,
+			updated_at = excluded.updated_at`,
+		t.Key, t.Title, kind, string(t.Body), now, now)
 	if err != nil {
 		return false, fmt.Errorf("put template %s: %w", t.Key, err)
 	}
@@ -64,7 +72,7 @@ func (d *DB) SaveTemplate(ctx context.Context, t Template) (created bool, err er
 	return n == 0, nil
 }
 
-const templateColumns = `tmpl_key, title, body, created_at, updated_at`
+const templateColumns = `tmpl_key, title, kind, body, created_at, updated_at`
 
 func scanTemplate(row interface{ Scan(...any) error }) (Template, error) {
 	var (
@@ -72,7 +80,7 @@ func scanTemplate(row interface{ Scan(...any) error }) (Template, error) {
 		body             string
 		created, updated int64
 	)
-	if err := row.Scan(&t.Key, &t.Title, &body, &created, &updated); err != nil {
+	if err := row.Scan(&t.Key, &t.Title, &t.Kind, &body, &created, &updated); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Template{}, ErrNotFound
 		}

@@ -1,6 +1,9 @@
 // Package template models a WeChat template message: a key, a title, and
 // the request body of /cgi-bin/message/template/send as JSON with ${var}
-// placeholders in its string values. It parses a template once, renders it
+// placeholders in its string values. A template has a Kind: the default,
+// KindTemplate, is that; KindCustom is a customer-service message's body
+// (custom/send) and KindSubscribe a subscribe notification's
+// (subscribe/bizsend), each linted as its own. It parses a template once, renders it
 // once per recipient, and lints it against WeChat's 2023 content rules.
 //
 // # Placeholders
@@ -31,11 +34,12 @@
 //
 // ParseFile reads one template per file:
 //
-//   - a .toml file has the string fields key, title and body, body holding
-//     the JSON request body;
+//   - a .toml file has the string fields key, title, kind and body, body
+//     holding the JSON request body;
 //   - any other file is JSON: either the bare request body (key = the file
 //     name without its extension, title empty), or a wrapper object
-//     {"key": …, "title": …, "body": {…}}. A top-level object is a wrapper
+//     {"key": …, "title": …, "kind": …, "body": {…}}. Without a kind, as
+//     always for a bare body, the template is KindTemplate. A top-level object is a wrapper
 //     when it has an object-valued "body" and neither "touser" nor
 //     "template_id".
 //

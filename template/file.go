@@ -50,8 +50,10 @@ func CheckKey(key string) error {
 
 // ParseFile parses a template file named name (only its extension and
 // base name matter) holding data. A ".toml" name is read as TOML with
-// string fields key, title and body; any other name as JSON, either the
-// bare request body or a {"key", "title", "body"} wrapper. A key missing
+// string fields key, title, kind and body; any other name as JSON, either
+// the bare request body or a {"key", "title", "kind", "body"} wrapper. The
+// kind (ParseKind) is KindTemplate when the file has none, and always for
+// a bare body; KindStated tells. A key missing
 // from the file is the file name without its extension. The body is kept
 // exactly as written, minus surrounding white space and a byte order mark.
 // The template's File is name.
@@ -117,7 +119,8 @@ func parseWrapper(name, key string, data []byte, skipped int) (*Template, error)
 	if _, err := dec.Token(); err != nil { // '{'
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var title string
+	var title, kindName string
+	var kindSet bool
 	var body json.RawMessage
 	bodyOff := 0
 	seen := map[string]bool{}
@@ -144,12 +147,21 @@ func parseWrapper(name, key string, data []byte, skipped int) (*Template, error)
 			if err := json.Unmarshal(raw, &title); err != nil {
 				return nil, fmt.Errorf("%s: title must be a string", name)
 			}
+		case "kind":
+			if err := json.Unmarshal(raw, &kindName); err != nil {
+				return nil, fmt.Errorf("%s: kind must be a string", name)
+			}
+			kindSet = true
 		case "body":
 			body = raw
 			bodyOff = skipped + int(dec.InputOffset()) - len(raw)
 		default:
-			return nil, fmt.Errorf("%s: unknown field %q (a template file has key, title and body)", name, field)
+			return nil, fmt.Errorf("%s: unknown field %q (a template file has key, title, kind and body)", name, field)
 		}
+	}
+	kind, err := ParseKind(kindName)
+	if err != nil {
+		return nil, fmt.Errorf("%s: kind: %w", name, err)
 	}
 	// The body nested in the wrapper, as EncodeFile writes it, is stored
 	// without the nesting's indentation: export and import round-trip it.
@@ -164,14 +176,16 @@ func parseWrapper(name, key string, data []byte, skipped int) (*Template, error)
 	}
 	line, _ := (&compiler{body: data}).position(bodyOff)
 	t.line0 = line - 1
+	t.Kind, t.kindStated = kind, kindSet
 	return t, nil
 }
 
 // tomlFile is the TOML form of a template.
 type tomlFile struct {
-	Key   string `toml:"key"`
-	Title string `toml:"title"`
-	Body  string `toml:"body"`
+	Key   string  `toml:"key"`
+	Title string  `toml:"title"`
+	Kind  *string `toml:"kind"`
+	Body  string  `toml:"body"`
 }
 
 func parseTOML(name, key string, data []byte) (*Template, error) {
@@ -181,11 +195,26 @@ func parseTOML(name, key string, data []byte) (*Template, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("%s: unknown field %q (a template file has key, title and body)", name, und[0].String())
+		return nil, fmt.Errorf("%s: unknown field %q (a template file has key, title, kind and body)", name, und[0].String())
 	}
 	if f.Key != "" {
 		key = f.Key
 	}
+	t, err := parseTOMLBody(name, key, f, data)
+	if err != nil {
+		return nil, err
+	}
+	if f.Kind != nil {
+		if t.Kind, err = ParseKind(*f.Kind); err != nil {
+			return nil, fmt.Errorf("%s: kind: %w", name, err)
+		}
+		t.kindStated = true
+	}
+	return t, nil
+}
+
+// parseTOMLBody parses the body of TOML file f.
+func parseTOMLBody(name, key string, f tomlFile, data []byte) (*Template, error) {
 	body, _ := trimBody([]byte(f.Body))
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%s: no body", name)
@@ -221,24 +250,31 @@ func inFile(name string, data []byte, off int, err error) error {
 }
 
 // EncodeFile returns the wrapper form of a template, which ParseFile reads
-// back to the same key, title and body bytes:
+// back to the same key, title, kind and body bytes:
 //
 //	{
 //	  "key": "order_paid",
 //	  "title": "购买成功通知",
+//	  "kind": "custom",
 //	  "body": {
 //	    …the body, each line after the first indented by two spaces…
 //	  }
 //	}
 //
+// The kind is written unless it is KindTemplate, which a file without one
+// is: files of template messages read as they always have.
 // body must be a JSON object, as any parsed template's body is. Its line
 // breaks are white space between JSON tokens (a JSON string holds none), so
 // the indentation changes no value, and ParseFile takes it off again.
-func EncodeFile(key, title string, body []byte) []byte {
+func EncodeFile(key, title string, kind Kind, body []byte) []byte {
 	b := []byte("{\n  \"key\": ")
 	b, _ = appendQuoted(b, strings.ToValidUTF8(key, "\uFFFD"))
 	b = append(b, ",\n  \"title\": "...)
 	b, _ = appendQuoted(b, strings.ToValidUTF8(title, "\uFFFD"))
+	if kind := kind.OrDefault(); kind != KindTemplate {
+		b = append(b, ",\n  \"kind\": "...)
+		b, _ = appendQuoted(b, strings.ToValidUTF8(string(kind), "\uFFFD"))
+	}
 	b = append(b, ",\n  \"body\": "...)
 	b = append(b, bytes.ReplaceAll(body, []byte("\n"), []byte("\n"+wrapperIndent))...)
 	return append(b, "\n}\n"...)

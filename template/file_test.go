@@ -174,7 +174,7 @@ func TestEncodeFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			enc := EncodeFile(orig.Key, `标题 "quoted" & <b>`, orig.Body())
+			enc := EncodeFile(orig.Key, `标题 "quoted" & <b>`, KindTemplate, orig.Body())
 			back, err := ParseFile("elsewhere.json", enc)
 			if err != nil {
 				t.Fatalf("ParseFile(EncodeFile()) = %v\n%s", err, enc)
@@ -182,7 +182,7 @@ func TestEncodeFile(t *testing.T) {
 			if back.Key != orig.Key || back.Title != `标题 "quoted" & <b>` || !bytes.Equal(back.Body(), orig.Body()) {
 				t.Errorf("round trip changed the template:\n%s", enc)
 			}
-			if again := EncodeFile(back.Key, back.Title, back.Body()); !bytes.Equal(again, enc) {
+			if again := EncodeFile(back.Key, back.Title, back.Kind, back.Body()); !bytes.Equal(again, enc) {
 				t.Errorf("EncodeFile is not stable:\n%s\n%s", enc, again)
 			}
 		})
@@ -191,7 +191,7 @@ func TestEncodeFile(t *testing.T) {
 
 func TestEncodeFile_Golden(t *testing.T) {
 	tmpl := mustReadTemplate(t, "shipment_update.json")
-	golden(t, "shipment_update.wrapper.golden", EncodeFile(tmpl.Key, "物流状态更新通知", tmpl.Body()))
+	golden(t, "shipment_update.wrapper.golden", EncodeFile(tmpl.Key, "物流状态更新通知", tmpl.Kind, tmpl.Body()))
 }
 
 // TestParseFile_WrapperIndent reads wrappers whose body is indented as
@@ -221,7 +221,7 @@ func TestParseFile_WrapperIndent(t *testing.T) {
 			}
 		})
 	}
-	if enc := string(EncodeFile("k", "", []byte(body))); enc != tests[0].file {
+	if enc := string(EncodeFile("k", "", KindTemplate, []byte(body))); enc != tests[0].file {
 		t.Errorf("EncodeFile() =\n%s\nwant\n%s", enc, tests[0].file)
 	}
 
@@ -254,7 +254,7 @@ func FuzzEncodeFile(f *testing.F) {
 			return
 		}
 		title = strings.ToValidUTF8(title, "\uFFFD")
-		enc := EncodeFile("k", title, tmpl.Body())
+		enc := EncodeFile("k", title, "", tmpl.Body())
 		back, err := ParseFile("x.json", enc)
 		if err != nil {
 			t.Fatalf("ParseFile(EncodeFile()) = %v\n%s", err, enc)

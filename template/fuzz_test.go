@@ -109,6 +109,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"touser":"oFIXED0000000000000000000000","template_id":"T1","data":{"k":{"value":"${name}"}}}`))
 	f.Add([]byte(`{"touser":"${openid:-x}","template_id":"T","data":{"${name}":{"value":"v"}}}`))
 	f.Add([]byte(`{"touser":"${openid}","template_id":"T","data":{"\u0024{a}":{"value":"v"}}}`))
+	f.Add([]byte(`{"touser":"${openid}","msgtype":"news","news":{"articles":[{"title":"${t}"}]}}`))
+	f.Add([]byte(`{"touser":"${openid}","msgtype":"miniprogrampage","miniprogrampage":{"title":"t","appid":"a","pagepath":"p","thumb_media_id":"m"}}`))
+	f.Add([]byte(`{"touser":"${openid}","template_id":"S","page":"p","miniprogram":{"appid":"a","pagepath":"p"},"data":{"thing1":{"value":"${x}"}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tmpl, err := Parse("fuzz", "", body)
 		if err != nil {
@@ -162,6 +165,30 @@ func FuzzParse(f *testing.F) {
 			}
 			if k := placeholderKey(msg); k != "" {
 				t.Fatalf("Lint() passes %s, with the key %q", body, k)
+			}
+		}
+		// Each kind's lint holds to the same: a body it passes goes to its
+		// recipient.
+		for _, k := range []Kind{KindCustom, KindSubscribe} {
+			errs := 0
+			for _, p := range tmpl.WithKind(k).Lint() {
+				if p.Msg == "" || strings.HasPrefix(p.Path, ".") {
+					t.Errorf("Lint() as %s = %+v", k, p)
+				}
+				if p.Severity == Error {
+					errs++
+				}
+			}
+			if errs > 0 {
+				continue
+			}
+			out, _ := tmpl.Render(nil, lookup, "")
+			var msg map[string]any
+			if err := json.Unmarshal(out, &msg); err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := lookup("openid"); msg["touser"] != want {
+				t.Fatalf("Lint() as %s passes %s, which sends to %q", k, body, msg["touser"])
 			}
 		}
 	})

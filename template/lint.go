@@ -64,6 +64,12 @@ const legacyLimit = 20
 // color, topcolor; warnings), and data values written literally, which are
 // checked as LintRendered checks a recipient's values. Problems come in
 // document order, after the top-level fields' errors.
+//
+// That is a template message's body. Other kinds are checked as theirs
+// (lint_kinds.go): a customer-service message needs touser, a msgtype WeChat
+// knows and that msgtype's object with its fields, and has no template_id
+// or data; a subscribe notification needs touser, template_id and data
+// (with the same value rules), may have page and miniprogram, and has no url.
 func (t *Template) Lint() []Problem {
 	var ps []Problem
 	top := map[string]*node{}
@@ -72,7 +78,15 @@ func (t *Template) Lint() []Problem {
 			top[n.path[0]] = n
 		}
 	}
-	ps = append(ps, checkTop(top)...)
+	kind := t.Kind.OrDefault()
+	switch kind {
+	case KindCustom:
+		ps = append(ps, t.checkCustom(top)...)
+	case KindSubscribe:
+		ps = append(ps, t.checkSubscribe(top)...)
+	default:
+		ps = append(ps, checkTop(top)...)
+	}
 	hasValue := map[string]bool{}
 	for i := range t.nodes {
 		n := &t.nodes[i]
@@ -90,8 +104,11 @@ func (t *Template) Lint() []Problem {
 		if key := n.path[len(n.path)-1]; strings.Contains(key, "${") {
 			at(Error, "placeholder in a key: keys are sent as written; placeholders work in string values only")
 		}
+		if kind == KindCustom {
+			continue // a customer-service message has no data (checkCustom says so)
+		}
 		switch {
-		case len(n.path) == 1 && n.path[0] == "topcolor":
+		case len(n.path) == 1 && n.path[0] == "topcolor" && kind == KindTemplate:
 			at(Warning, "WeChat ignores topcolor")
 		case len(n.path) == 2 && n.path[0] == "data":
 			key := n.path[1]
@@ -141,16 +158,7 @@ func checkTop(top map[string]*node) []Problem {
 	// "sent" for each; another variable would send it to someone the
 	// ledger does not name. A default (${openid:-x}) is refused too: every
 	// row has an openid, so it could only ever mean "send to x".
-	switch n := top["touser"]; {
-	case n == nil:
-		add(Error, "touser", `missing: it must be "${openid}", the recipient's openid`, nil)
-	case n.kind != kindString || !n.vars && n.text == "":
-		add(Error, "touser", `must be "${openid}", the recipient's openid`, n)
-	case !n.vars:
-		add(Error, "touser", fmt.Sprintf(`fixed openid %q: every recipient's message would go to that one user; use "${openid}"`, n.text), n)
-	case !isOpenIDRef(n.parts):
-		add(Error, "touser", fmt.Sprintf(`must be exactly "${openid}", not %q: the ledger records each message as sent to its recipient's openid`, rawText(n.parts)), n)
-	}
+	ps = append(ps, checkTouser(top["touser"])...)
 	switch n := top["template_id"]; {
 	case n == nil:
 		add(Error, "template_id", "missing: WeChat refuses the message with 40036", nil)
@@ -162,6 +170,30 @@ func checkTop(top map[string]*node) []Problem {
 		add(Error, "data", "missing: the message has no content", nil)
 	case n.kind != kindObject:
 		add(Error, "data", "must be an object of keys such as keyword1 or thing1", n)
+	}
+	return ps
+}
+
+// checkTouser reports a touser that is not exactly "${openid}", n being
+// the touser node or nil: every kind's rule (see checkTop).
+func checkTouser(n *node) []Problem {
+	var ps []Problem
+	add := func(sev Severity, path, msg string, n *node) {
+		p := Problem{Severity: sev, Path: path, Msg: msg}
+		if n != nil {
+			p.Line = n.line
+		}
+		ps = append(ps, p)
+	}
+	switch {
+	case n == nil:
+		add(Error, "touser", `missing: it must be "${openid}", the recipient's openid`, nil)
+	case n.kind != kindString || !n.vars && n.text == "":
+		add(Error, "touser", `must be "${openid}", the recipient's openid`, n)
+	case !n.vars:
+		add(Error, "touser", fmt.Sprintf(`fixed openid %q: every recipient's message would go to that one user; use "${openid}"`, n.text), n)
+	case !isOpenIDRef(n.parts):
+		add(Error, "touser", fmt.Sprintf(`must be exactly "${openid}", not %q: the ledger records each message as sent to its recipient's openid`, rawText(n.parts)), n)
 	}
 	return ps
 }

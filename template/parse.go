@@ -19,7 +19,12 @@ type Template struct {
 	// given; "" for Parse. Messages name it rather than Key, which for a
 	// file is no key any command could look up.
 	File string
+	// Kind is the endpoint the body is for: KindTemplate from Parse, the
+	// file's "kind" from ParseFile, another through WithKind. Lint checks
+	// the body as its kind's.
+	Kind Kind
 
+	kindStated bool      // the file said Kind
 	body       []byte    // as given to Parse
 	segs       []segment // the compiled body; see render.go
 	vars       []string  // sorted, unique
@@ -95,7 +100,7 @@ func Parse(key, title string, body []byte) (*Template, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	t := &Template{Key: key, Title: title, body: slices.Clone(body)}
+	t := &Template{Key: key, Title: title, Kind: KindTemplate, body: slices.Clone(body)}
 	c.t = t
 	c.vars = map[string]bool{}
 	c.dec = json.NewDecoder(bytes.NewReader(body))

@@ -124,3 +124,17 @@ func (c *Client) sendPlain(ctx context.Context, op, path string, body []byte) er
 		return c.do(ctx, op, http.MethodPost, path, tokenQuery(tok), body, &r)
 	})
 }
+
+// DescribeErr is DescribeKind for err's code as the endpoint that answered
+// it means it (a send's APIError names its op); template/send's meaning
+// for any other error.
+func DescribeErr(err error) (meaning, advice string) {
+	kind := KindTemplate
+	var ae *APIError
+	if errors.As(err, &ae) {
+		if k, ok := opKinds[ae.Op]; ok {
+			kind = k
+		}
+	}
+	return DescribeKind(kind, Errcode(err))
+}
