@@ -100,6 +100,24 @@ func FuzzRender(f *testing.F) {
 
 // FuzzParse proves Parse never panics, refuses with *ParseError, and that
 // every template it accepts renders to valid JSON with the same meaning.
+// strayDot reports a problem's path that starts with a separator, as one
+// joined from an empty prefix would, unless it names a top-level key of
+// body that starts with a dot itself ({".000": …}, found by the fuzzer).
+func strayDot(path string, body []byte) bool {
+	if !strings.HasPrefix(path, ".") {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) == nil {
+		for k := range top {
+			if strings.HasPrefix(k, ".") && strings.HasPrefix(path, k) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(fuzzBody))
 	f.Add([]byte(`{"a":[1,2.5e3,true,null,{"b":"${x:-y}"}],"client_msg_id":"${z}"}`))
@@ -145,7 +163,7 @@ func FuzzParse(f *testing.F) {
 		}
 		lintErrors := 0
 		for _, p := range tmpl.Lint() {
-			if p.Msg == "" || strings.HasPrefix(p.Path, ".") {
+			if p.Msg == "" || strayDot(p.Path, body) {
 				t.Errorf("Lint() = %+v", p)
 			}
 			if p.Severity == Error {
@@ -172,7 +190,7 @@ func FuzzParse(f *testing.F) {
 		for _, k := range []Kind{KindCustom, KindSubscribe} {
 			errs := 0
 			for _, p := range tmpl.WithKind(k).Lint() {
-				if p.Msg == "" || strings.HasPrefix(p.Path, ".") {
+				if p.Msg == "" || strayDot(p.Path, body) {
 					t.Errorf("Lint() as %s = %+v", k, p)
 				}
 				if p.Severity == Error {
