@@ -40,6 +40,8 @@ type Result struct {
 	// RetriedLate counts the recipients whose transient budget ran out and
 	// that were tried once more at the end of the run (whatever came of it).
 	RetriedLate int64
+	// Capped counts the recipients a frequency cap skipped (Config.Cap).
+	Capped int64
 }
 
 // beijing is China Standard Time: WeChat's quotas reset at its midnight.
