@@ -32,6 +32,9 @@ type Outcome struct {
 	Batch    store.Batch
 	Counts   store.Counts
 	Failures []store.FailureGroup
+	// SkippedReasons count the skipped recipients by why, as the report
+	// does (Report.SkippedReasons); nil when none is skipped.
+	SkippedReasons map[string]int64
 }
 
 // outcome reads batch b's Outcome.
@@ -41,7 +44,11 @@ func (s *Service) outcome(ctx context.Context, b *Batch) (Outcome, error) {
 		return Outcome{}, err
 	}
 	c, groups, err := s.db.Outcomes(ctx, sb.ID)
-	return Outcome{Batch: sb, Counts: c, Failures: groups}, err
+	if err != nil || c.Skipped == 0 {
+		return Outcome{Batch: sb, Counts: c, Failures: groups}, err
+	}
+	skipped, err := s.db.SkippedReasons(ctx, sb.ID)
+	return Outcome{Batch: sb, Counts: c, Failures: groups, SkippedReasons: skipped}, err
 }
 
 // Counts returns batch b's recipients counted by state, for a display of

@@ -89,8 +89,11 @@ func (c Cap) String() string {
 	if c.IsZero() {
 		return ""
 	}
-	return strconv.Itoa(c.N) + "/" + durationText(c.Per)
+	return strconv.Itoa(c.N) + "/" + c.PerText()
 }
+
+// PerText is the cap's duration as String writes it: "24h", "7d".
+func (c Cap) PerText() string { return durationText(c.Per) }
 
 // durationText writes whole days of two or more as days ("7d"), anything
 // else as Go does without its trailing zero units ("24h", "1h30m").
@@ -107,6 +110,20 @@ func durationText(d time.Duration) string {
 	}
 	return s
 }
+
+// UnmarshalText reads a cap as ParseCap does: a configuration file's
+// `cap = "1/24h"`.
+func (c *Cap) UnmarshalText(b []byte) error {
+	v, err := ParseCap(string(b))
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
+// MarshalText writes the cap as String does.
+func (c Cap) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
 // Since is the start of the cap's window for a send at now: messages
 // received at or after it count.
