@@ -155,6 +155,12 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 			Errcode: m.Errcode, Errmsg: m.Errmsg,
 			Detail: "not resent: the dedup window passed since an attempt that may have been delivered"})
 	}
+	claimed, err := r.claimMessage(ctx, m)
+	if claimed == nil || err != nil {
+		return err // capped, and recorded so; or the cap could not tell
+	}
+	delivered := false
+	defer func() { claimed(delivered) }()
 	if err := r.lim.Wait(ctx); err != nil {
 		return nil // stopping
 	}
@@ -188,7 +194,38 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 	}
 	msgid, err := send.SendTemplateBody(r.requestContext(ctx), body)
 	o := r.judgeMessage(m, msgid, err)
+	delivered = o.State == store.StateSent || o.State == store.StateUnknown || o.State == store.StateInflight
 	return db.FinishMessage(rec, o)
+}
+
+// claimMessage asks the account's frequency cap whether m may be sent now,
+// as the engine asks for a batch's recipients (cap.go). It returns the func
+// that ends the claim, told whether the message was delivered (or may have
+// been), or nil when m is not to be sent now: the cap held it back and it
+// is recorded skipped, or the cap could not tell and it waits. A resend of
+// an attempt that may have been delivered is not asked again.
+func (r *Runner) claimMessage(ctx context.Context, m store.Message) (release func(delivered bool), err error) {
+	c := r.opts.Cap
+	if c.IsZero() || m.State == store.StateInflight {
+		return func(bool) {}, nil
+	}
+	rec := context.WithoutCancel(ctx)
+	ref := store.Delivery{MessageID: m.ID}
+	ok, why, err := r.svc.caps.claim(ctx, r.account, m.OpenID, c, ref)
+	switch {
+	case store.IsCorrupt(err):
+		return nil, err
+	case err != nil && ctx.Err() != nil:
+		return nil, nil // stopping: m stays as it is
+	case err != nil:
+		r.svc.log.Error("cannot read what the recipient was sent; the message waits", "message", m.ID, "err", err)
+		return nil, r.svc.db.FinishMessage(rec, store.MessageOutcome{ID: m.ID, State: m.State, At: time.Now(),
+			NotBefore: time.Now().Add(r.Retry), Detail: "not sent: the frequency cap could not be checked"})
+	case !ok:
+		return nil, r.svc.db.FinishMessage(rec, store.MessageOutcome{ID: m.ID, State: store.StateSkipped, At: time.Now(),
+			Errmsg: why, Detail: why})
+	}
+	return func(delivered bool) { r.svc.caps.release(r.account, m.OpenID, ref, delivered) }, nil
 }
 
 // requestContext is the context of a message's request: it survives a

@@ -56,7 +56,7 @@ func TestRun_QuietHoursBegin(t *testing.T) {
 	q := window(t, 3*time.Second, time.Hour) // 2 to 3 s away: the clock's second is cut
 	users := writeUsers(t, f.dir, "u.csv", 250)
 	b, _, err := f.svc.Create(context.Background(), Spec{Name: "b", Template: newTemplate(t, "k", sandboxTemplateID()),
-		TemplateRef: "k", Source: f.source(users), Policy: &Policy{QuietHours: q}})
+		TemplateRef: "k", Source: f.source(users), Policy: &Policy{QuietHours: &q}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestRun_QuietHoursBegin(t *testing.T) {
 		t.Fatalf("resumed inside its own quiet hours: %+v", res.Result)
 	}
 	f.svc.Release(context.Background(), b)
-	b = f.resume(ResumeSpec{Name: "b", Policy: &Policy{}}) // off
+	b = f.resume(ResumeSpec{Name: "b", Policy: &Policy{QuietHours: &policy.QuietHours{}}}) // off
 	if res := f.run(context.Background(), b, srv, RunOptions{QuietHours: q}); res.Stop != sender.StopNone {
 		t.Fatalf("resumed with quiet hours off: %+v", res.Result)
 	}

@@ -210,7 +210,8 @@ type Report struct {
 	Receipts Receipts `json:"receipts"`
 	// SkippedReasons count the skipped recipients by why:
 	// "duplicate_openid" (a repeat in the input), "cancelled" (the batch was
-	// cancelled before they were sent).
+	// cancelled before they were sent), "capped" (a frequency cap held them
+	// back: the account had sent them as many messages as it allows).
 	SkippedReasons map[string]int64 `json:"skipped_reasons"`
 	Failures       []Failure        `json:"failures"`
 	// FailedRows are the first FirstFailed failed and unknown rows, in

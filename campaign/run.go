@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +39,11 @@ type RunOptions struct {
 	// QuietHours are the account's: nothing is sent inside them. A batch
 	// given its own (Spec.Policy) observes those instead.
 	QuietHours policy.QuietHours
-	OnEvent    func(sender.Event)
+	// Cap is the account's frequency cap: a recipient it already sent as
+	// many messages within its duration is skipped ("capped"). A batch given
+	// its own (Spec.Policy) observes that instead.
+	Cap     policy.Cap
+	OnEvent func(sender.Event)
 	// Confirm, if set, is asked once everything is ready, with how many
 	// recipients are about to be sent; false ends the run with ErrDeclined
 	// before anything is sent.
@@ -100,6 +105,10 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 	if err != nil {
 		return RunResult{}, err
 	}
+	freq, err := s.capOf(ctx, b, o)
+	if err != nil {
+		return RunResult{}, err
+	}
 	if now := time.Now(); quiet.Contains(now) {
 		// Nothing is sent, not even the preflight's probe: the batch waits
 		// for the window's end, resumable.
@@ -145,12 +154,14 @@ func (s *Service) Run(ctx context.Context, b *Batch, o RunOptions) (RunResult, e
 		BatchID: b.ID, Concurrency: o.Concurrency, Rate: o.Rate, DedupWindow: o.DedupWindow,
 		MaxErrors: o.MaxErrors, Abort: o.Abort, Log: s.log, OnEvent: o.OnEvent, Limiter: o.Limiter,
 		Kind: wechat.Kind(b.Template.Kind.OrDefault()),
+		Cap:  s.batchCapper(b, freq),
 	}
 	if b.Fallback != nil {
 		cfg.FallbackKind = wechat.Kind(b.Fallback.Kind.OrDefault())
 	}
 	eng := sender.New(cfg, send, s.db, ledger, sender.TemplateRenderer{T: b.Template, Fallback: b.Fallback})
-	s.log.Info("sending", "batch", b.Name, "recipients", remaining, "concurrency", o.Concurrency, "rate", rateText(o.Rate))
+	s.log.Info("sending", "batch", b.Name, "recipients", remaining, "concurrency", o.Concurrency, "rate", rateText(o.Rate),
+		"cap", cmp.Or(freq.String(), "none"))
 	start := time.Now()
 	stopProgress := func() {}
 	if o.Started != nil {

@@ -41,6 +41,7 @@ type Service struct {
 
 	commits   committer     // single messages, made durable together
 	templates templateCache // single messages' templates, parsed once
+	caps      *capClaims    // the capped sends in flight, for every account
 
 	mu      sync.Mutex
 	runners map[string]*Runner // by account: the service's background senders
@@ -52,7 +53,8 @@ func New(db *store.DB, owner string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, owner: owner, log: log, runners: map[string]*Runner{}, commits: committer{db: db}}
+	return &Service{db: db, owner: owner, log: log, runners: map[string]*Runner{}, commits: committer{db: db},
+		caps: newCapClaims(db)}
 }
 
 // Batch is a batch as the lifecycle hands it out: the ledger's row and the

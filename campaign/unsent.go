@@ -35,6 +35,9 @@ type Outcome struct {
 	// SentByKind counts the sent recipients by the kind that reached them,
 	// for a batch with a fallback; nil for one of one kind.
 	SentByKind map[string]int64
+	// SkippedReasons count the skipped recipients by why, as the report
+	// does (Report.SkippedReasons); nil when none is skipped.
+	SkippedReasons map[string]int64
 }
 
 // outcome reads batch b's Outcome.
@@ -49,9 +52,16 @@ func (s *Service) outcome(ctx context.Context, b *Batch) (Outcome, error) {
 	}
 	o := Outcome{Batch: sb, Counts: c, Failures: groups}
 	if sb.FallbackRef != "" {
-		o.SentByKind, err = s.db.SentByKind(ctx, sb.ID)
+		if o.SentByKind, err = s.db.SentByKind(ctx, sb.ID); err != nil {
+			return Outcome{}, err
+		}
 	}
-	return o, err
+	if c.Skipped > 0 {
+		if o.SkippedReasons, err = s.db.SkippedReasons(ctx, sb.ID); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return o, nil
 }
 
 // Counts returns batch b's recipients counted by state, for a display of

@@ -48,7 +48,9 @@ type campaignOptions struct {
 	timeout        time.Duration
 	notAfter       string
 	quietHours     string
-	// policy is what --quiet-hours asks of the batch; nil without it.
+	freqCap        string
+	// policy is what --quiet-hours and --cap ask of the batch; nil
+	// without them.
 	policy *campaign.Policy
 	// audience and set are --audience and --set (campaign_audience.go).
 	audience string
@@ -62,13 +64,13 @@ func (a *app) campaignCommand() *cli.Command {
 		Usage: "send a template to every recipient of a file, or resume a batch",
 		UsageText: `megasend campaign --template KEY|PATH --users PATH|- [--fallback KEY|PATH] [--batch NAME] [--rate N] [--concurrency N]
                   [--dry-run] [--preview N] [--sandbox] [--max-errors N|P%] [--yes] [--encoding gbk]
-                  [--not-after TIME] [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
-                  [--openid-check loose]
+                  [--not-after TIME] [--quiet-hours HH:MM-HH:MM|off] [--cap N/DURATION|off]
+                  [--request-timeout DURATION] [--openid-check loose]
 megasend campaign --template KEY|PATH --audience followers|tag:NAME|tag:ID [--set KEY=VALUE ...]
                   [--users PATH] [--batch NAME] [...as above]
 megasend campaign --resume NAME [--template KEY|PATH] [--retry-unknown] [--dry-run] [--preview N] [--sandbox]
                   [--rate N] [--concurrency N] [--max-errors N|P%] [--yes] [--not-after TIME]
-                  [--quiet-hours HH:MM-HH:MM|off] [--request-timeout DURATION]
+                  [--quiet-hours HH:MM-HH:MM|off] [--cap N/DURATION|off] [--request-timeout DURATION]
 
 --template takes a key stored with 'megasend template add', or a path: an argument
 containing a / or ending in .json or .toml is a file path. With a customer-service
@@ -96,6 +98,7 @@ once, to each recipient the customer-service message cannot reach (45015, 45047)
 			openIDCheckFlag(&o.openidCheck),
 			&cli.StringFlag{Name: flgNotAfter, Usage: "do not start or continue sending after `TIME` (2026-11-22T18:00:00+08:00, 2026-11-22 18:00, or 18:00 today)", Destination: &o.notAfter},
 			&cli.StringFlag{Name: flgQuietHours, Usage: "send nothing between `HH:MM-HH:MM` (the account's timezone, default Asia/Shanghai; off: none); kept with the batch", DefaultText: "the account's quiet_hours", Destination: &o.quietHours},
+			&cli.StringFlag{Name: flgCap, Usage: "skip a recipient this account already sent `N/DURATION` messages (1/24h, 3/7d: at most N within the duration, from the ledger, decided at each send; off: none); kept with the batch", DefaultText: "the account's cap", Destination: &o.freqCap},
 			&cli.DurationFlag{Name: flgReqTimeout, Usage: "give up on one WeChat API request after `DURATION` (15s, 1m)", DefaultText: "the account's timeout, else 15s", Destination: &o.timeout},
 			&cli.DurationFlag{Name: "dedup-window", Value: 10 * time.Minute, Hidden: true, Destination: &o.dedupWindow,
 				Usage: "WeChat's client_msg_id dedup window (tests shorten it)"},
@@ -209,7 +212,16 @@ func (a *app) runCampaignIn(ctx context.Context, o campaignOptions, l *ledger) e
 		if err != nil {
 			return usageErrorf("--%s: %w", flgQuietHours, err)
 		}
-		o.policy = &campaign.Policy{QuietHours: q}
+		o.policy = cmp.Or(o.policy, &campaign.Policy{})
+		o.policy.QuietHours = &q
+	}
+	if o.freqCap != "" {
+		c, err := policy.ParseCap(o.freqCap)
+		if err != nil {
+			return usageErrorf("--%s: %w", flgCap, err)
+		}
+		o.policy = cmp.Or(o.policy, &campaign.Policy{})
+		o.policy.Cap = &c
 	}
 	if !o.rateSet {
 		o.rate = cr.Rate // 0: as fast as the workers go

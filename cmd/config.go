@@ -54,6 +54,9 @@ type Account struct {
 	// read in TimeZone (an IANA name; default Asia/Shanghai).
 	QuietHours string `toml:"quiet_hours"`
 	TimeZone   string `toml:"timezone"`
+	// Cap is the account's frequency cap ("1/24h", "3/7d"): at most N
+	// messages to one person within the duration, from the ledger.
+	Cap policy.Cap `toml:"cap"`
 }
 
 // duration is a time.Duration written in TOML as a string such as "15s".
@@ -183,6 +186,8 @@ type credentials struct {
 	// the zone a --quiet-hours flag is read in.
 	QuietHours policy.QuietHours
 	TimeZone   string
+	// Cap is the account's frequency cap (cap); zero: none.
+	Cap policy.Cap
 
 	configPath string // the file the account came from, for messages
 	inConfig   bool   // the account is a table in that file
@@ -244,7 +249,7 @@ func (a *app) resolveAccount(cfg Config) (credentials, error) {
 		return credentials{}, usageErrorf("account %s: quiet_hours/timezone in %s: %w", name, cfg.path, err)
 	}
 	cr := credentials{
-		QuietHours: quiet, TimeZone: acc.TimeZone,
+		QuietHours: quiet, TimeZone: acc.TimeZone, Cap: acc.Cap,
 		Name: name, configPath: cfg.path, inConfig: ok, AppID: acc.AppID, AppSecret: acc.AppSecret, APIBase: acc.APIBase,
 		TokenSource: acc.TokenSource, Rate: acc.Rate, Concurrency: acc.Concurrency, Timeout: acc.Timeout.Duration,
 		secretEnv: acc.AppSecretEnv, secretFile: acc.AppSecretFile,

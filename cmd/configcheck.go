@@ -98,6 +98,7 @@ func (a *app) runConfigCheck(ctx context.Context, o configCheckOptions) error {
 	}
 	row("concurrency", conc, "")
 	row("quiet_hours", orDefault(cr.QuietHours.String(), "none"), "")
+	row("cap", orDefault(cr.Cap.String(), "none"), "")
 	// Whether serve can check WeChat's pushes, never the values: the token
 	// and key forge and read them.
 	cbToken := maskSecret(cr.CallbackToken)

@@ -28,6 +28,7 @@ const (
 	flgNotAfter    = "not-after"
 	flgReqTimeout  = "request-timeout"
 	flgQuietHours  = "quiet-hours"
+	flgCap         = "cap"
 	flgAudience    = "audience"
 	flgSet         = "set"
 

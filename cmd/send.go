@@ -23,7 +23,7 @@ func (a *app) sendBatch(ctx context.Context, l *ledger, b *campaign.Batch, o cam
 	defer stop()
 	res, err := l.svc.Run(ctx, b, campaign.RunOptions{
 		Client: client, Concurrency: o.concurrency, Rate: o.rate, MaxErrors: threshold, DedupWindow: o.dedupWindow,
-		RetryUnknown: o.retryUnknown, Abort: a.kill, OnEvent: a.logEvent, QuietHours: cr.QuietHours,
+		RetryUnknown: o.retryUnknown, Abort: a.kill, OnEvent: a.logEvent, QuietHours: cr.QuietHours, Cap: cr.Cap,
 		Confirm: func(n int64) bool { return a.confirm(o, b, n, cr) },
 		Started: func(eng *sender.Engine) func() { return a.startProgress(ctx, l.svc, b, eng) },
 	})

@@ -174,7 +174,7 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	mets := metrics.New(context.WithoutCancel(ctx), db, a.log) // scrapes answered while stopping, as requests are
 	runner := svc.NewRunner(cr.Name, campaign.RunOptions{
 		Client: client, Send: mets.Sends(cr.Name, client), Concurrency: concurrency, Rate: cr.Rate,
-		DedupWindow: o.dedupWindow, Abort: a.kill, QuietHours: cr.QuietHours,
+		DedupWindow: o.dedupWindow, Abort: a.kill, QuietHours: cr.QuietHours, Cap: cr.Cap,
 	})
 	runner.QuotaProbe = o.quotaProbe
 	quota := metrics.NewQuota(client, metrics.DefaultQuotaEvery, cr.Name, a.log)

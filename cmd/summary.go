@@ -11,7 +11,6 @@ import (
 
 	"github.com/megasend/megasend/campaign"
 	"github.com/megasend/megasend/sender"
-	"github.com/megasend/megasend/store"
 )
 
 // finish prints the batch's summary from the ledger and returns the error
@@ -19,8 +18,7 @@ import (
 // and resumable (with the command that resumes it), 1 a local failure.
 func (a *app) finish(r campaign.RunResult, o campaignOptions) error {
 	b, c, res := r.Outcome.Batch, r.Outcome.Counts, r.Result
-	sum := newSummary(b, c, r.Outcome.Failures, res, r.Took)
-	sum.sentByKind = r.Outcome.SentByKind
+	sum := newSummary(r.Outcome, res, r.Took)
 	if a.said != nil {
 		sum.log(a.said.log)
 	} else {
@@ -64,6 +62,7 @@ func (a *app) finish(r campaign.RunResult, o campaignOptions) error {
 type summary struct {
 	batch, status                           string
 	sent, failed, unknown, skipped, pending int64
+	skippedWhy                              string
 	inflight                                int64 // may have reached WeChat; the resume rule decides
 	retriedLate                             int64 // of the batch's recipients, over all its runs
 	runMessages                             int64 // sent, failed or unknown by this run
@@ -79,11 +78,12 @@ type summaryFailure struct {
 	Meaning string `json:"meaning"`
 }
 
-func newSummary(b store.Batch, c store.Counts, groups []store.FailureGroup, res sender.Result, took time.Duration) summary {
+func newSummary(o campaign.Outcome, res sender.Result, took time.Duration) summary {
+	b, c := o.Batch, o.Counts
 	s := summary{batch: b.Name, status: b.Status, sent: c.Sent, failed: c.Failed, unknown: c.Unknown,
-		skipped: c.Skipped, pending: c.Pending, inflight: c.Inflight, retriedLate: c.RetriedLate,
-		runMessages: res.Sent + res.Failed + res.Unknown, took: took}
-	for _, g := range groups {
+		sentByKind: o.SentByKind, skipped: c.Skipped, skippedWhy: skippedText(o.SkippedReasons), pending: c.Pending, inflight: c.Inflight,
+		retriedLate: c.RetriedLate, runMessages: res.Sent + res.Failed + res.Unknown, took: took}
+	for _, g := range o.Failures {
 		meaning, _ := campaign.Describe(g, b.Name)
 		s.failures = append(s.failures, summaryFailure{Errcode: g.Errcode, State: g.State, Count: g.Count, Meaning: meaning})
 	}
@@ -102,7 +102,7 @@ func (s summary) write(w io.Writer) {
 	fmt.Fprintf(w, "  sent     %8d  (accepted by WeChat%s)\n", s.sent, kindCounts(s.sentByKind, "; "))
 	fmt.Fprintf(w, "  failed   %8d\n", s.failed)
 	fmt.Fprintf(w, "  unknown  %8d  (may have been delivered; not resent unless asked)\n", s.unknown)
-	fmt.Fprintf(w, "  skipped  %8d  (duplicate openids)\n", s.skipped)
+	fmt.Fprintf(w, "  skipped  %8d  (%s)\n", s.skipped, s.skippedWhy)
 	fmt.Fprintf(w, "  pending  %8d\n", s.pending)
 	if s.inflight > 0 {
 		fmt.Fprintf(w, "  in flight %7d  (may have reached WeChat; a resume decides by the dedup window)\n", s.inflight)

@@ -1,5 +1,6 @@
 // Package policy holds the guards that keep an account from being reported
-// as spam: quiet hours (nothing sent at night) and, later, frequency caps.
+// as spam: quiet hours (nothing sent at night) and frequency caps (at most N
+// messages to one person within a duration).
 // It is a leaf: plain values and time arithmetic, no I/O.
 package policy
 

@@ -43,6 +43,8 @@ type Result struct {
 	// Fallbacks counts the recipients moved to the batch's fallback in
 	// this run (Config.FallbackKind); Sent counts them again once sent.
 	Fallbacks int64
+	// Capped counts the recipients a frequency cap skipped (Config.Cap).
+	Capped int64
 }
 
 // beijing is China Standard Time: WeChat's quotas reset at its midnight.

@@ -50,6 +50,8 @@ type job struct {
 	lastErr   error     // the last attempt's error
 	due       time.Time // not to be tried before
 	verdict   verdict
+	claimed   bool // the frequency cap let it through (Capper.Claim)
+	delivered bool // sent, or may have been (unknown)
 }
 
 // newJob starts a recipient read from the ledger. A row with a first

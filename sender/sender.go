@@ -102,6 +102,9 @@ type Config struct {
 	Limiter *rate.Limiter
 	// OnEvent, if set, hears about pacing and stops as they happen.
 	OnEvent func(Event)
+	// Cap, if set, is asked before each recipient's first attempt whether
+	// a frequency cap lets it be sent; one it holds back is skipped.
+	Cap Capper
 }
 
 func (c *Config) defaults() {
@@ -153,7 +156,7 @@ type Engine struct {
 	stats  counters
 }
 
-type counters struct{ sent, failed, unknown, late, fallbacks atomic.Int64 }
+type counters struct{ sent, failed, unknown, late, fallbacks, capped atomic.Int64 }
 
 // New returns an Engine for cfg.
 func New(cfg Config, client Client, source Source, journal Journal, render Renderer) *Engine {
@@ -205,6 +208,7 @@ func (e *Engine) Run(ctx context.Context) Result {
 			w := worker{e: e, reqCtx: reqCtx, runCtx: runCtx, stopped: stopped, buf: make([]byte, 0, 1024)}
 			for j := range work {
 				j.verdict = w.attempt(j)
+				e.release(j)
 				back <- j
 			}
 		})
@@ -217,13 +221,13 @@ func (e *Engine) Run(ctx context.Context) Result {
 	left := d.unfinished(workersDone)
 
 	res := Result{Sent: e.stats.sent.Load(), Failed: e.stats.failed.Load(), Unknown: e.stats.unknown.Load(),
-		RetriedLate: e.stats.late.Load(), Fallbacks: e.stats.fallbacks.Load()}
+		RetriedLate: e.stats.late.Load(), Fallbacks: e.stats.fallbacks.Load(), Capped: e.stats.capped.Load()}
 	e.haltMu.Lock()
 	defer e.haltMu.Unlock()
 	switch {
 	case e.halt != nil:
 		h := *e.halt
-		h.Sent, h.Failed, h.Unknown, h.RetriedLate, h.Fallbacks = res.Sent, res.Failed, res.Unknown, res.RetriedLate, res.Fallbacks
+		h.Sent, h.Failed, h.Unknown, h.RetriedLate, h.Fallbacks, h.Capped = res.Sent, res.Failed, res.Unknown, res.RetriedLate, res.Fallbacks, res.Capped
 		return h
 	case err != nil && ctx.Err() == nil:
 		res.Stop, res.Err = StopError, err

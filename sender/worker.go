@@ -30,6 +30,11 @@ func (w *worker) attempt(j *job) verdict {
 	if w.stopped() {
 		return verdictHold // not begun: the ledger holds it as it was
 	}
+	// The cap before the limiter: a recipient it skips takes no place in
+	// the account's pace.
+	if v, ended := w.claim(j); ended {
+		return v
+	}
 	now, err := e.pace.wait(w.runCtx)
 	if err != nil {
 		return verdictHold
@@ -59,7 +64,9 @@ func (w *worker) attempt(j *job) verdict {
 	if err == nil {
 		e.stats.sent.Add(1)
 		e.errs.add(false)
-		e.jour.Finish(store.Outcome{Line: j.r.Line, State: store.StateSent, MsgID: msgid, At: time.Now(), Late: j.late})
+		j.delivered = true
+		e.jour.Finish(store.Outcome{Line: j.r.Line, State: store.StateSent, MsgID: msgid, At: time.Now(), Late: j.late,
+			OpenID: j.r.OpenID})
 		w.countLate(j)
 		return verdictDone
 	}
@@ -208,8 +215,10 @@ func (w *worker) finish(j *job, state string, code int, msg string) {
 		e.stats.failed.Add(1)
 	case store.StateUnknown:
 		e.stats.unknown.Add(1)
+		j.delivered = true // perhaps: the caps count it
 	}
-	e.jour.Finish(store.Outcome{Line: j.r.Line, State: state, Errcode: code, Errmsg: msg, At: time.Now(), Late: j.late})
+	e.jour.Finish(store.Outcome{Line: j.r.Line, State: state, Errcode: code, Errmsg: msg, At: time.Now(), Late: j.late,
+		OpenID: j.r.OpenID})
 	w.countLate(j)
 	if e.errs.add(true) {
 		e.stop(Result{Stop: StopThreshold, Err: fmt.Errorf("more recipients failed than --max-errors %s allows", e.cfg.MaxErrors)})

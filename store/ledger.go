@@ -26,6 +26,9 @@ type Outcome struct {
 	Errmsg  string
 	MsgID   int64
 	At      time.Time
+	// OpenID is who the send was for. The ledger keeps it with a delivery
+	// (sent or unknown), where frequency caps find it (DeliveredTo).
+	OpenID string
 	// Late marks the outcome of a recipient's end-of-run try, after its
 	// transient budget ran out: the batch counts them (Counts.RetriedLate).
 	Late bool

@@ -39,7 +39,7 @@ const (
 const (
 	fillRows = 32
 	fillPad  = 8
-	fillCols = 6
+	fillCols = 7
 )
 
 // fillSQL is the upsert of rows outcomes. A row released to pending was
@@ -47,12 +47,12 @@ const (
 // afresh.
 func fillSQL(rows int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO sends (batch_id, line, state, errcode, errmsg, msgid, done_at) VALUES (?1, ?, ?, ?, ?, ?, ?)")
+	b.WriteString("INSERT INTO sends (batch_id, line, state, errcode, errmsg, msgid, done_at, openid) VALUES (?1, ?, ?, ?, ?, ?, ?, ?)")
 	for range rows - 1 {
-		b.WriteString(", (?1, ?, ?, ?, ?, ?, ?)")
+		b.WriteString(", (?1, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT DO UPDATE SET state = excluded.state, errcode = excluded.errcode, errmsg = excluded.errmsg,
-		msgid = excluded.msgid, done_at = excluded.done_at,
+		msgid = excluded.msgid, done_at = excluded.done_at, openid = excluded.openid,
 		first_attempt_at = CASE excluded.state WHEN 'pending' THEN NULL ELSE first_attempt_at END`)
 	return b.String()
 }
@@ -222,7 +222,7 @@ func (w *writer) outcomes(ctx context.Context, batchID int64, group []ledgerOp) 
 			late++
 		}
 		w.args = append(w.args, o.Line, o.State, nullInt(int64(o.Errcode), o.Errcode != 0 || o.State == StateFailed),
-			nullString(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o))
+			nullString(o.Errmsg), nullInt(o.MsgID, o.MsgID != 0), doneAt(o), deliveredTo(o))
 		if len(w.args) == 1+fillRows*fillCols {
 			if err := w.flush(ctx); err != nil {
 				return 0, err
@@ -259,6 +259,16 @@ func (w *writer) flush(ctx context.Context) (err error) {
 func nullInt(v int64, valid bool) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: valid} }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// deliveredTo is the openid a delivery, or a send that may have been one,
+// keeps for the frequency caps' index (migration 0013); other rows keep
+// none, and stay narrow.
+func deliveredTo(o Outcome) sql.NullString {
+	if o.State == StateSent || o.State == StateUnknown {
+		return nullString(o.OpenID)
+	}
+	return sql.NullString{}
+}
 
 // doneAt stamps final states; released rows have no completion time.
 func doneAt(o Outcome) sql.NullInt64 {

@@ -241,7 +241,7 @@ func (d *DB) BeginMessage(ctx context.Context, id int64, attempts int, at time.T
 // the message next.
 type MessageOutcome struct {
 	ID    int64
-	State string // sent, failed, unknown: final; pending or inflight: tried again from NotBefore
+	State string // sent, failed, unknown, skipped (capped): final; pending or inflight: tried again from NotBefore
 	At    time.Time
 	// NotBefore is when a message not final may be tried again.
 	NotBefore time.Time
@@ -257,7 +257,7 @@ type MessageOutcome struct {
 // was delivered by; an inflight one (an answer that proved nothing) keeps
 // it, so that a resend stays inside the dedup window.
 func (d *DB) FinishMessage(ctx context.Context, o MessageOutcome) error {
-	final := o.State == StateSent || o.State == StateFailed || o.State == StateUnknown
+	final := o.State == StateSent || o.State == StateFailed || o.State == StateUnknown || o.State == StateSkipped
 	var done, msgid, errcode sql.NullInt64
 	if final {
 		done = sql.NullInt64{Int64: o.At.UnixMilli(), Valid: true}

@@ -157,7 +157,7 @@ func TestMigrate_Service(t *testing.T) {
 		mustExec(`INSERT INTO recipients (batch_id, line, openid, vars, client_msg_id) VALUES (1, ?, ?, '{}', ?)`,
 			line, fmt.Sprintf("o%d", line), fmt.Sprintf("ms-n-%d", line))
 	}
-	mustExec(`INSERT INTO sends (batch_id, line, state, attempts, msgid) VALUES (1, 2, 'sent', 1, 1002), (1, 3, 'failed', 1, NULL)`)
+	mustExec(`INSERT INTO sends (batch_id, line, state, attempts, msgid, done_at) VALUES (1, 2, 'sent', 1, 1002, 5000), (1, 3, 'failed', 1, NULL, 5000)`)
 	before := view(t, old)
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
@@ -179,6 +179,13 @@ func TestMigrate_Service(t *testing.T) {
 		}
 		if rc, err := db.ReceiptCounts(ctx, 1); err != nil || rc != (ReceiptCounts{Success: 1}) {
 			t.Errorf("ReceiptCounts() = %+v, %v", rc, err)
+		}
+		// 0013 gave the sent row its openid: the caps count it.
+		if d, err := db.DeliveredTo(ctx, "main", "o2", time.UnixMilli(5000)); err != nil || len(d) != 1 {
+			t.Errorf("DeliveredTo() = %v, %v, want the sent row", d, err)
+		}
+		if d, err := db.DeliveredTo(ctx, "main", "o3", time.UnixMilli(0)); err != nil || len(d) != 0 {
+			t.Errorf("DeliveredTo() = %v, %v, want nothing for a failure", d, err)
 		}
 		if keys, err := db.APIKeys(ctx); err != nil || len(keys) != 0 {
 			t.Errorf("APIKeys() = %+v, %v, want none", keys, err)

@@ -76,11 +76,14 @@ func (d *DB) RecoverInflight(ctx context.Context, batchID int64, cutoff time.Tim
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
 	resend, _ = res.RowsAffected()
+	// An unknown row may have been delivered: it keeps its openid, so that
+	// the frequency caps count it (migration 0013).
 	res, err = tx.ExecContext(ctx, `UPDATE sends INDEXED BY sends_open SET state = 'unknown', errcode = -1,
 		errmsg = CASE COALESCE(kind, (SELECT template_kind FROM batches WHERE id = sends.batch_id)) WHEN 'template'
 			THEN 'no answer before the run stopped, and the dedup window has passed: may have been delivered'
 			ELSE 'no answer before the run stopped, and WeChat does not deduplicate this kind of message: may have been delivered' END,
-		done_at = ? WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight'`, d.nowMS(), batchID)
+		done_at = ?, openid = (SELECT r.openid FROM recipients r WHERE r.batch_id = sends.batch_id AND r.line = sends.line)
+		WHERE batch_id = ? AND state <> 'sent' AND state = 'inflight'`, d.nowMS(), batchID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover inflight: %w", err)
 	}
