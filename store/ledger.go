@@ -85,20 +85,7 @@ func (d *DB) OpenLedger(ctx context.Context, batchID int64, owner string) *Ledge
 // Begin durably marks line inflight: attempts+1, the attempt time, and the
 // first attempt time if this is the first. It blocks until committed.
 func (l *Ledger) Begin(ctx context.Context, line int64, at time.Time) error {
-	ack := make(chan error, 1)
-	select {
-	case l.ops <- ledgerOp{begin: true, line: line, at: at, ack: ack}:
-	case <-l.done:
-		return l.failure()
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-	select {
-	case err := <-ack:
-		return err
-	case <-l.done:
-		return l.failure()
-	}
+	return l.await(ctx, ledgerOp{begin: true, line: line, at: at})
 }
 
 // Fallback durably moves line to the batch's fallback, of kind kind, and
@@ -108,8 +95,13 @@ func (l *Ledger) Begin(ctx context.Context, line int64, at time.Time) error {
 // fallback is never sent before the move is on disk, and a resume never
 // sends the first kind again: it finds the row pending with its Kind set.
 func (l *Ledger) Fallback(ctx context.Context, line int64, kind string, code int, msg string) error {
+	return l.await(ctx, ledgerOp{fallback: kind, line: line, outcome: Outcome{Line: line, Errcode: code, Errmsg: msg}})
+}
+
+// await hands op to the writer and blocks until it is committed.
+func (l *Ledger) await(ctx context.Context, op ledgerOp) error {
 	ack := make(chan error, 1)
-	op := ledgerOp{fallback: kind, line: line, outcome: Outcome{Line: line, Errcode: code, Errmsg: msg}, ack: ack}
+	op.ack = ack
 	select {
 	case l.ops <- op:
 	case <-l.done:

@@ -142,16 +142,20 @@ func (t *Template) Lint() []Problem {
 	return ps
 }
 
+// problemAt is a problem of the field at path, on n's line; n may be nil
+// (a missing field).
+func problemAt(sev Severity, path, msg string, n *node) Problem {
+	p := Problem{Severity: sev, Path: path, Msg: msg}
+	if n != nil {
+		p.Line = n.line
+	}
+	return p
+}
+
 // checkTop reports missing or unusable top-level fields.
 func checkTop(top map[string]*node) []Problem {
 	var ps []Problem
-	add := func(sev Severity, path, msg string, n *node) {
-		p := Problem{Severity: sev, Path: path, Msg: msg}
-		if n != nil {
-			p.Line = n.line
-		}
-		ps = append(ps, p)
-	}
+	add := func(sev Severity, path, msg string, n *node) { ps = append(ps, problemAt(sev, path, msg, n)) }
 	// The ledger records each message as sent to its row's openid, so
 	// touser must be that openid and nothing else: a fixed openid would
 	// send every recipient's message to one user while the ledger said
@@ -178,13 +182,7 @@ func checkTop(top map[string]*node) []Problem {
 // the touser node or nil: every kind's rule (see checkTop).
 func checkTouser(n *node) []Problem {
 	var ps []Problem
-	add := func(sev Severity, path, msg string, n *node) {
-		p := Problem{Severity: sev, Path: path, Msg: msg}
-		if n != nil {
-			p.Line = n.line
-		}
-		ps = append(ps, p)
-	}
+	add := func(sev Severity, path, msg string, n *node) { ps = append(ps, problemAt(sev, path, msg, n)) }
 	switch {
 	case n == nil:
 		add(Error, "touser", `missing: it must be "${openid}", the recipient's openid`, nil)
