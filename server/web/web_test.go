@@ -285,3 +285,24 @@ func TestLiveShapeMatchesPage(t *testing.T) {
 		t.Errorf("live shape %q, page %q", live.Shape, want)
 	}
 }
+
+// A batch's page says the kind of message it sends and why recipients
+// were skipped: here a batch cancelled before it was sent.
+func TestBatchPageKindAndSkipped(t *testing.T) {
+	f := newFixture(t, wechattest.Options{})
+	f.createBatch(f.keyA, "b1", 3)
+	c := f.client()
+	token := c.signIn(f.keyA)
+	if a := c.do("POST", "/batches/b1/cancel", url.Values{"csrf": {token}}); a.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel: %d %s", a.StatusCode, a.body)
+	}
+	page := c.do("GET", "/batches/b1", nil).body
+	for _, want := range []string{`id="kind">template<`, `id="skipped-why">Skipped: cancelled 3<`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page has no %s:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, `id="sent-by-kind"`) {
+		t.Error("a batch of one kind shows its sends by kind")
+	}
+}
