@@ -39,7 +39,8 @@ func run() int {
 func httpFace(c cmd.ServeConfig) (http.Handler, error) {
 	return server.New(server.Config{
 		Service: c.Service, Keys: c.Keys, DB: c.DB, MaxBody: c.MaxBody, Log: c.Log, SpoolDir: c.SpoolDir,
-		Accounts: map[string]server.Account{c.Account: {Callback: c.Callback, OpenIDs: c.OpenIDs, Followers: c.Followers}},
+		Accounts: map[string]server.Account{c.Account: {Callback: c.Callback, OpenIDs: c.OpenIDs, TimeZone: c.TimeZone,
+			Followers: c.Followers}},
 		Metrics:  c.Metrics, MetricsPublic: c.MetricsPublic,
 	})
 }

@@ -40,6 +40,9 @@ type ServeConfig struct {
 	Account  string
 	Callback wechat.CallbackConfig
 	OpenIDs  recipient.OpenIDCheck
+	// TimeZone is the account's (an IANA name): a batch's quiet_hours are
+	// read in it.
+	TimeZone string
 	// Followers is the account's client, for batches that name an audience.
 	Followers campaign.Followers
 	// Metrics serves GET /metrics; MetricsPublic opens it beyond loopback
@@ -187,7 +190,7 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	api, err := a.httpFace(ServeConfig{
 		Service: svc, Keys: apikey.NewKeys(db), DB: db, MaxBody: maxBody, Log: a.log,
 		SpoolDir: filepath.Dir(db.Path()), Account: cr.Name, Callback: callback, OpenIDs: cr.OpenIDCheck,
-		Followers: client,
+		TimeZone: cr.TimeZone, Followers: client,
 		Metrics:   mets.Handler(), MetricsPublic: o.metricsPublic || cfg.MetricsPublic,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/megasend/megasend/campaign"
+	"github.com/megasend/megasend/policy"
 	"github.com/megasend/megasend/store"
 )
 
@@ -135,6 +136,9 @@ func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
+	}
+	if spec.Policy, err = u.policy(s.accounts[account].TimeZone); err != nil {
+		return err
 	}
 	if u.Audience != "" {
 		if spec.Audience, err = s.audience(account, u, spec.Source); err != nil {
@@ -334,4 +338,28 @@ func (s *Server) decodeOptional(w http.ResponseWriter, r *http.Request, v any) e
 		return badRequest("", "malformed JSON: data after the object")
 	}
 	return nil
+}
+
+// policy returns the batch's own policies, read in the account's time zone
+// tz; nil when it asks for none of its own.
+func (u *upload) policy(tz string) (*campaign.Policy, error) {
+	if u.QuietHours == "" && u.Cap == "" {
+		return nil, nil
+	}
+	p := &campaign.Policy{}
+	if u.QuietHours != "" {
+		q, err := policy.ParseQuietHours(u.QuietHours, tz)
+		if err != nil {
+			return nil, invalid("quiet_hours", err.Error())
+		}
+		p.QuietHours = &q
+	}
+	if u.Cap != "" {
+		c, err := policy.ParseCap(u.Cap)
+		if err != nil {
+			return nil, invalid("cap", err.Error())
+		}
+		p.Cap = &c
+	}
+	return p, nil
 }

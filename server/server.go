@@ -41,6 +41,9 @@ type Account struct {
 	Callback wechat.CallbackConfig
 	// OpenIDs is how plausible an uploaded openid must look.
 	OpenIDs recipient.OpenIDCheck
+	// TimeZone is the account's IANA zone name, in which a batch's
+	// quiet_hours are read; "" is policy.DefaultTimeZone.
+	TimeZone string
 	// Followers pages the account's followers for a batch that names an
 	// audience (the account's WeChat client); nil refuses such batches.
 	Followers campaign.Followers

@@ -38,6 +38,10 @@ type upload struct {
 	// sent to whom its customer-service template cannot reach; "" none.
 	Fallback string
 	SendAt   time.Time
+	// QuietHours and Cap are the batch's "quiet_hours" (HH:MM-HH:MM in the
+	// account's zone) and "cap" (N/DURATION), as campaign's flags: "off"
+	// asks for none, and "" (absent) follows the account's configuration.
+	QuietHours, Cap string
 	// Source is how problems name the recipients: "recipients" for a JSON
 	// body, whose line N is the Nth recipient, or "request body".
 	Source   string
@@ -124,12 +128,13 @@ func (u *upload) fromQuery(r *http.Request) error {
 	q := r.URL.Query()
 	for k := range q {
 		switch k {
-		case "name", "template", "fallback", "send_at":
+		case "name", "template", "fallback", "send_at", "quiet_hours", "cap":
 		default:
-			return badRequest(k, fmt.Sprintf("unknown query parameter %q: want name, template, fallback and send_at", k))
+			return badRequest(k, fmt.Sprintf("unknown query parameter %q: want name, template, fallback, send_at, quiet_hours and cap", k))
 		}
 	}
 	u.Name, u.Template, u.Fallback = q.Get("name"), q.Get("template"), q.Get("fallback")
+	u.QuietHours, u.Cap = q.Get("quiet_hours"), q.Get("cap")
 	return u.setSendAt(q.Get("send_at"))
 }
 
@@ -147,7 +152,7 @@ func (u *upload) setSendAt(v string) error {
 }
 
 // readJSON decodes a JSON batch, {"name","template","fallback","send_at",
-// "recipients","audience","set"},
+// "quiet_hours","cap","recipients","audience","set"},
 // writing each recipient to spool as one JSONL line. Only one recipient is
 // in memory at a time. Unknown or repeated fields and trailing data are
 // refused (400), as is anything that is not that one object.
@@ -174,6 +179,10 @@ func (u *upload) readJSON(body io.Reader, spool io.Writer) error {
 			err = decodeString(dec, key, &u.Template)
 		case "fallback":
 			err = decodeString(dec, key, &u.Fallback)
+		case "quiet_hours":
+			err = decodeString(dec, key, &u.QuietHours)
+		case "cap":
+			err = decodeString(dec, key, &u.Cap)
 		case "send_at":
 			var v string
 			if err = decodeString(dec, key, &v); err == nil {
@@ -187,7 +196,7 @@ func (u *upload) readJSON(body io.Reader, spool io.Writer) error {
 			u.hasSet = true
 			u.Set, err = decodeSet(dec)
 		default:
-			return badRequest(key, fmt.Sprintf("unknown field %q: want name, template, fallback, recipients or audience and set, and send_at", key))
+			return badRequest(key, fmt.Sprintf("unknown field %q: want name, template, fallback, recipients or audience and set, send_at, quiet_hours and cap", key))
 		}
 		if err != nil {
 			return err
