@@ -93,10 +93,10 @@ func (s *Service) Accept(ctx context.Context, spec MessageSpec) (m Message, repl
 	if err != nil {
 		return Message{}, false, err
 	}
-	body := t.Body()
+	snap := s.templates.snapshot(t)
 	nm := store.NewMessage{
 		Account: spec.Account, IdemKey: spec.IdempotencyKey,
-		TemplateKey: spec.Template, TemplateHash: hashBytes(body), TemplateBody: string(body),
+		TemplateKey: spec.Template, TemplateHash: snap.hash, TemplateBody: snap.body,
 		OpenID: spec.OpenID, Vars: string(recipient.AppendVarsJSON(nil, vars)),
 		ClientMsgID: newClientMsgID(), SendAt: spec.SendAt,
 	}
