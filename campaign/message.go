@@ -214,7 +214,10 @@ func checkMessage(t *template.Template, spec MessageSpec) ([]recipient.Var, erro
 			return nil, &Error{Code: Invalid, Field: p.Path, Msg: fmt.Sprintf("%s: %s", p.Path, p.Msg)}
 		}
 	}
-	if _, err := t.Render(nil, row.Lookup, ""); err != nil {
+	// Rendered only to be checked: into a buffer on the stack, which a
+	// message of usual size fits, not a new one on the heap each accept.
+	var scratch [1024]byte
+	if _, err := t.Render(scratch[:0], row.Lookup, ""); err != nil {
 		return nil, &Error{Code: Invalid, Field: "vars", Msg: err.Error(), Err: err}
 	}
 	return vars, nil
