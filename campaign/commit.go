@@ -30,10 +30,12 @@ type committer struct {
 	lastGroup int  // how many the last commit took
 }
 
-// commitWait is one caller's message, and its answer once committed.
+// commitWait is one caller's message, and its answer once committed: a
+// pointer into the group's answers, not a copy of one (a commitWait is
+// allocated for every message accepted).
 type commitWait struct {
 	msg  store.NewMessage
-	res  store.Accepted
+	res  *store.Accepted
 	err  error
 	done chan bool // true: lead the next round
 }
@@ -47,7 +49,7 @@ func (c *committer) accept(ctx context.Context, m store.NewMessage) (store.Accep
 	if c.leading {
 		c.mu.Unlock()
 		if lead := <-w.done; !lead {
-			return w.res, w.err
+			return w.result()
 		}
 	} else {
 		c.leading = true
@@ -87,7 +89,14 @@ func (c *committer) accept(ctx context.Context, m store.NewMessage) (store.Accep
 	if next != nil {
 		next.done <- true
 	}
-	return w.res, w.err
+	return w.result()
+}
+
+func (w *commitWait) result() (store.Accepted, error) {
+	if w.err != nil {
+		return store.Accepted{}, w.err
+	}
+	return *w.res, nil
 }
 
 // commit stores group in one transaction and gives each its answer.
@@ -102,6 +111,6 @@ func (c *committer) commit(ctx context.Context, group []*commitWait) {
 			g.err = err
 			continue
 		}
-		g.res = res[i]
+		g.res = &res[i]
 	}
 }

@@ -93,10 +93,10 @@ func (s *Service) Accept(ctx context.Context, spec MessageSpec) (m Message, repl
 	if err != nil {
 		return Message{}, false, err
 	}
-	body := t.Body()
+	snap := s.templates.snapshot(t)
 	nm := store.NewMessage{
 		Account: spec.Account, IdemKey: spec.IdempotencyKey,
-		TemplateKey: spec.Template, TemplateHash: hashBytes(body), TemplateBody: string(body),
+		TemplateKey: spec.Template, TemplateHash: snap.hash, TemplateBody: snap.body,
 		OpenID: spec.OpenID, Vars: string(recipient.AppendVarsJSON(nil, vars)),
 		ClientMsgID: newClientMsgID(), SendAt: spec.SendAt,
 	}
@@ -220,7 +220,10 @@ func checkMessage(t *template.Template, spec MessageSpec) ([]recipient.Var, erro
 			return nil, &Error{Code: Invalid, Field: p.Path, Msg: fmt.Sprintf("%s: %s", p.Path, p.Msg)}
 		}
 	}
-	if _, err := t.Render(nil, row.Lookup, ""); err != nil {
+	// Rendered only to be checked: into a buffer on the stack, which a
+	// message of usual size fits, not a new one on the heap each accept.
+	var scratch [1024]byte
+	if _, err := t.Render(scratch[:0], row.Lookup, ""); err != nil {
 		return nil, &Error{Code: Invalid, Field: "vars", Msg: err.Error(), Err: err}
 	}
 	return vars, nil

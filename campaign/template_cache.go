@@ -24,7 +24,16 @@ const templateRowTrust = time.Second
 type templateCache struct {
 	mu     sync.Mutex
 	rows   map[string]cachedRow
-	parsed map[string]*template.Template
+	parsed map[string]map[string]*template.Template // by key, then body
+	// snaps are the parsed templates' bodies as a message keeps them, and
+	// their hashes: hashing the body for every message accepted cost more
+	// than the cache's lookup.
+	snaps map[*template.Template]snapshot
+}
+
+// snapshot is a template body as a single message stores it.
+type snapshot struct {
+	body, hash string
 }
 
 type cachedRow struct {
@@ -65,9 +74,8 @@ func (c *templateCache) forget(key string) {
 // get returns the template key with body, parsing it with parse the first
 // time. A refused template is not kept: its error is returned each time.
 func (c *templateCache) get(key string, body []byte, parse func() (*template.Template, error)) (*template.Template, error) {
-	id := key + "\x00" + string(body)
 	c.mu.Lock()
-	t, ok := c.parsed[id]
+	t, ok := c.parsed[key][string(body)] // no copy of body to look it up
 	c.mu.Unlock()
 	if ok {
 		return t, nil
@@ -77,10 +85,26 @@ func (c *templateCache) get(key string, body []byte, parse func() (*template.Tem
 		return nil, err
 	}
 	c.mu.Lock()
-	if c.parsed == nil || len(c.parsed) >= maxCachedTemplates {
-		c.parsed = map[string]*template.Template{}
+	if c.parsed == nil || len(c.snaps) >= maxCachedTemplates {
+		c.parsed, c.snaps = map[string]map[string]*template.Template{}, map[*template.Template]snapshot{}
 	}
-	c.parsed[id] = t
+	if c.parsed[key] == nil {
+		c.parsed[key] = map[string]*template.Template{}
+	}
+	c.parsed[key][string(body)] = t
+	c.snaps[t] = snapshot{body: string(t.Body()), hash: hashBytes(t.Body())}
 	c.mu.Unlock()
 	return t, nil
+}
+
+// snapshot returns t's body and its hash, as a message accepted with t
+// keeps them; t is one get returned.
+func (c *templateCache) snapshot(t *template.Template) snapshot {
+	c.mu.Lock()
+	sn, ok := c.snaps[t]
+	c.mu.Unlock()
+	if !ok { // the cache started afresh since get
+		sn = snapshot{body: string(t.Body()), hash: hashBytes(t.Body())}
+	}
+	return sn
 }

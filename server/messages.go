@@ -59,7 +59,7 @@ func (s *Server) handleCreateMessage(w http.ResponseWriter, r *http.Request) err
 		status = http.StatusOK
 	}
 	w.Header().Set("Location", "/v1/messages/"+strconv.FormatInt(m.ID, 10))
-	return writeJSON(w, status, m)
+	return writeCompactJSON(w, status, m)
 }
 
 // messageSpec turns a decoded request into the lifecycle's spec.

@@ -68,6 +68,11 @@ func TestMessages_SentAndTraced(t *testing.T) {
 	if loc := w.Header().Get("Location"); loc != fmt.Sprintf("/v1/messages/%d", m.ID) {
 		t.Errorf("Location %q", loc)
 	}
+	// The accept's answer is compact JSON on one line (issue 17: indenting
+	// cost more than encoding); the fields are the trace's.
+	if body := w.Body.String(); strings.Count(body, "\n") != 1 || !strings.HasSuffix(body, "}\n") {
+		t.Errorf("answer not one line of JSON: %q", body)
+	}
 	m = f.awaitMessage(m.ID, "sent", func(m campaign.Message) bool { return m.State == "sent" })
 	if m.MsgID == 0 || m.Attempts != 1 || m.DoneAt == nil {
 		t.Errorf("sent message %+v", m)

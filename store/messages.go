@@ -65,6 +65,11 @@ type Accepted struct {
 	Conflict bool
 }
 
+// openMessage is the condition of a message still to send, written as
+// the messages_open index's (migration 0011): a query uses the index only
+// if it repeats the condition as the index states it.
+const openMessage = `(state IN ('scheduled', 'pending') OR state = 'inflight')`
+
 const messageColumns = `id, account, COALESCE(idem_key, ''), request_hash, template_key, template_hash, openid, vars,
 	client_msg_id, state, send_at, not_before, attempts, COALESCE(errcode, 0), COALESCE(errmsg, ''), COALESCE(msgid, 0),
 	created_at, first_attempt_at, last_attempt_at, done_at`
@@ -104,15 +109,21 @@ func (d *DB) AcceptMessages(ctx context.Context, msgs []NewMessage) ([]Accepted,
 		`SELECT `+messageColumns+` FROM messages WHERE account = ? AND idem_key = ?`,
 		`INSERT INTO messages (account, idem_key, request_hash, template_key, template_hash, openid, vars,
 			client_msg_id, state, send_at, not_before, created_at) VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`)
+			ON CONFLICT DO NOTHING`,
+		`INSERT INTO message_tallies (account, state, n) VALUES (?, ?, ?)
+			ON CONFLICT (account, state) DO UPDATE SET n = n + excluded.n`)
 	if err != nil {
 		return nil, fmt.Errorf("accept messages: %w", err)
 	}
 	defer closeAll(stmts)
-	putTemplate, byKey, insert := stmts[0], stmts[1], stmts[2]
+	putTemplate, byKey, insert, tally := stmts[0], stmts[1], stmts[2], stmts[3]
 	now := d.Now()
 	out := make([]Accepted, len(msgs))
 	kept := map[string]bool{} // templates stored by this transaction
+	// The messages stored, by account and state: one statement adds them
+	// to message_tallies (migration 0011), not one per message.
+	type tallyKey struct{ account, state string }
+	added := map[tallyKey]int64{}
 	for i, n := range msgs {
 		if !kept[n.TemplateHash] {
 			if _, err := putTemplate.ExecContext(ctx, n.TemplateHash, n.TemplateKey, n.TemplateBody); err != nil {
@@ -149,6 +160,12 @@ func (d *DB) AcceptMessages(ctx context.Context, msgs []NewMessage) ([]Accepted,
 			return nil, fmt.Errorf("accept messages: %w", err)
 		}
 		out[i] = Accepted{Message: m}
+		added[tallyKey{m.Account, m.State}]++
+	}
+	for k, n := range added {
+		if _, err := tally.ExecContext(ctx, k.account, k.state, n); err != nil {
+			return nil, fmt.Errorf("accept messages: tally: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("accept messages: %w", err)
@@ -187,7 +204,7 @@ func (d *DB) MessageTemplate(ctx context.Context, hash string) (string, error) {
 // is not due yet will be (zero if none).
 func (d *DB) DueMessages(ctx context.Context, account string, now time.Time, limit int) ([]Message, time.Time, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE account = ? AND state IN ('scheduled', 'pending', 'inflight') AND not_before <= ?
+		WHERE account = ? AND `+openMessage+` AND not_before <= ?
 		ORDER BY not_before, id LIMIT ?`, account, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("due messages: %w", err)
@@ -206,7 +223,7 @@ func (d *DB) DueMessages(ctx context.Context, account string, now time.Time, lim
 	}
 	var next sql.NullInt64
 	err = d.db.QueryRowContext(ctx, `SELECT MIN(not_before) FROM messages
-		WHERE account = ? AND state IN ('scheduled', 'pending', 'inflight') AND not_before > ?`, account, now.UnixMilli()).Scan(&next)
+		WHERE account = ? AND `+openMessage+` AND not_before > ?`, account, now.UnixMilli()).Scan(&next)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("due messages: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -134,7 +135,8 @@ func TestDB_BringForward(t *testing.T) {
 }
 
 // TestDB_MessageTallies: the single messages by account and state, in the
-// metrics' counts and queue depths, kept by the triggers of migration 0009.
+// metrics' counts and queue depths, kept by AcceptMessages and the
+// triggers of migrations 0009 and 0011.
 func TestDB_MessageTallies(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t)
@@ -165,5 +167,102 @@ func TestDB_MessageTallies(t *testing.T) {
 	depths, err := db.QueueDepths(ctx)
 	if err != nil || depths["a"] != 2 {
 		t.Errorf("queue depths %v (%v), want a: 2", depths, err)
+	}
+}
+
+// TestDB_AcceptMessages_Tallies: the tallies AcceptMessages adds a group at
+// a time (migration 0011) equal a count of the messages, whatever the
+// group held: several accounts and states, replays and conflicts that
+// store nothing, a group refused whole; and the triggers move them on a
+// change of state and a delete.
+func TestDB_AcceptMessages_Tallies(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	check := func(when string) {
+		t.Helper()
+		rows, err := db.db.Query(`SELECT m.account, m.state, COUNT(*), COALESCE(t.n, 0) FROM messages m
+			LEFT JOIN message_tallies t ON t.account = m.account AND t.state = m.state GROUP BY m.account, m.state`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				account, state string
+				counted, tally int64
+			)
+			if err := rows.Scan(&account, &state, &counted, &tally); err != nil {
+				t.Fatal(err)
+			}
+			if counted != tally {
+				t.Errorf("%s: %s %s: %d messages, tally %d", when, account, state, counted, tally)
+			}
+		}
+		var orphans int64
+		db.db.QueryRow(`SELECT COALESCE(SUM(n), 0) FROM message_tallies t WHERE NOT EXISTS
+			(SELECT 1 FROM messages m WHERE m.account = t.account AND m.state = t.state)`).Scan(&orphans)
+		if orphans != 0 {
+			t.Errorf("%s: %d tallied for no message", when, orphans)
+		}
+	}
+	later := time.Now().Add(time.Hour)
+	got := mustAccept(t, db,
+		newMessage("a", 1, "k1", "r1", time.Time{}),
+		newMessage("a", 2, "", "r2", later),
+		newMessage("a", 3, "k1", "r1", time.Time{}),    // replayed
+		newMessage("a", 4, "k1", "other", time.Time{}), // conflict
+		newMessage("b", 5, "k1", "r1", time.Time{}),
+		newMessage("b", 6, "", "r6", later),
+	)
+	check("first group")
+	mustAccept(t, db, newMessage("a", 7, "k1", "r1", time.Time{}), newMessage("b", 8, "", "r8", time.Time{}))
+	check("a group with a replay")
+	if _, err := db.db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN new.openid = 'openid-9'
+		BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AcceptMessages(ctx, []NewMessage{newMessage("c", 10, "", "r10", time.Time{}),
+		newMessage("a", 9, "", "r9", time.Time{})}); err == nil {
+		t.Fatal("a group with a refused message was stored")
+	}
+	db.db.Exec(`DROP TRIGGER refuse`)
+	check("a group refused")
+	if ok, err := db.BeginMessage(ctx, got[0].Message.ID, 0, time.Now()); !ok || err != nil {
+		t.Fatalf("begin: %v %v", ok, err)
+	}
+	check("a message begun")
+	if _, err := db.db.Exec(`DELETE FROM messages WHERE id = ?`, got[5].Message.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("a message deleted")
+}
+
+// TestDB_OpenMessagesIndexed: the queries for messages still to send use
+// the messages_open index, whose condition they must repeat as migration
+// 0011 wrote it (openMessage).
+func TestDB_OpenMessagesIndexed(t *testing.T) {
+	db := mustOpen(t)
+	for _, q := range []string{
+		`SELECT id FROM messages WHERE account = ? AND ` + openMessage + ` AND not_before <= ? ORDER BY not_before, id LIMIT 10`,
+		`SELECT MIN(not_before) FROM messages WHERE account = ? AND ` + openMessage + ` AND not_before > ?`,
+		`UPDATE messages SET not_before = 1 WHERE account = ? AND ` + openMessage + ` AND not_before = ?`,
+	} {
+		rows, err := db.db.Query(`EXPLAIN QUERY PLAN `+q, "a", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX messages_open") {
+			t.Errorf("%s\nplan: %s", q, p)
+		}
 	}
 }

@@ -23,7 +23,7 @@ func (d *DB) BringForward(ctx context.Context, account string, at, now time.Time
 		return fmt.Errorf("bring forward batches: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE messages SET not_before = ?
-		WHERE account = ? AND state IN ('scheduled', 'pending', 'inflight') AND not_before = ?`,
+		WHERE account = ? AND `+openMessage+` AND not_before = ?`,
 		now.UnixMilli(), account, at.UnixMilli()); err != nil {
 		return fmt.Errorf("bring forward messages: %w", err)
 	}
