@@ -144,6 +144,22 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 			Errcode: m.Errcode, Errmsg: m.Errmsg,
 			Detail: fmt.Sprintf("quiet hours (%s); held until %s", q, end.Format(time.RFC3339))})
 	}
+	t, err := r.messageTemplate(rec, m)
+	if err != nil {
+		if store.IsCorrupt(err) {
+			return err
+		}
+		return db.FinishMessage(rec, store.MessageOutcome{ID: m.ID, State: store.StateFailed, At: time.Now(),
+			Errmsg: "render: " + err.Error(), Detail: "the message could not be rendered"})
+	}
+	kind := wechat.Kind(t.Kind.OrDefault())
+	if m.State == store.StateInflight && kind != wechat.KindTemplate {
+		// Only template/send deduplicates by client_msg_id: a resend of
+		// this kind could deliver it twice.
+		return db.FinishMessage(rec, store.MessageOutcome{ID: m.ID, State: store.StateUnknown, At: time.Now(),
+			Errcode: m.Errcode, Errmsg: m.Errmsg,
+			Detail: fmt.Sprintf("not resent: WeChat does not deduplicate a %s, and an attempt may have been delivered", kind)})
+	}
 	window := r.opts.DedupWindow
 	if window <= 0 {
 		window = 10 * time.Minute
@@ -167,11 +183,9 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 	if !r.QuotaUntil().IsZero() {
 		return nil // spent while this one waited: it waits for the reset
 	}
-	body, err := r.renderMessage(rec, m)
+	rc := store.Recipient{OpenID: m.OpenID, Vars: m.Vars, ClientMsgID: m.ClientMsgID}
+	body, err := sender.TemplateRenderer{T: t}.Render(nil, &rc)
 	if err != nil {
-		if store.IsCorrupt(err) {
-			return err
-		}
 		return db.FinishMessage(rec, store.MessageOutcome{ID: m.ID, State: store.StateFailed, At: time.Now(),
 			Errmsg: "render: " + err.Error(), Detail: "the message could not be rendered"})
 	}
@@ -192,8 +206,8 @@ func (r *Runner) sendMessage(ctx context.Context, m store.Message) error {
 	if r.opts.Send != nil {
 		send = r.opts.Send // the client, measured
 	}
-	msgid, err := send.SendTemplateBody(r.requestContext(ctx), body)
-	o := r.judgeMessage(m, msgid, err)
+	msgid, err := sender.Send(r.requestContext(ctx), send, kind, body)
+	o := r.judgeMessage(m, kind, msgid, err)
 	delivered = o.State == store.StateSent || o.State == store.StateUnknown || o.State == store.StateInflight
 	return db.FinishMessage(rec, o)
 }
@@ -240,7 +254,7 @@ func (r *Runner) requestContext(ctx context.Context) context.Context {
 // judgeMessage decides, from WeChat's answer to an attempt, what becomes
 // of m: by the error's class, as the engine does for a batch's
 // recipient.
-func (r *Runner) judgeMessage(m store.Message, msgid int64, err error) store.MessageOutcome {
+func (r *Runner) judgeMessage(m store.Message, kind wechat.Kind, msgid int64, err error) store.MessageOutcome {
 	now := time.Now()
 	o := store.MessageOutcome{ID: m.ID, At: now}
 	if err == nil {
@@ -272,6 +286,9 @@ func (r *Runner) judgeMessage(m store.Message, msgid int64, err error) store.Mes
 		o.State, o.NotBefore, o.Detail = store.StatePending, now.Add(r.Retry), "not sent: "+errText(err)+"; tried again"
 	default: // transient
 		switch {
+		case wechat.IsAmbiguous(err) && kind != wechat.KindTemplate:
+			o.State = store.StateUnknown
+			o.Detail = fmt.Sprintf("no answer: it may have been delivered; not resent, as WeChat does not deduplicate a %s", kind)
 		case wechat.IsAmbiguous(err):
 			o.State, o.NotBefore = store.StateInflight, retry
 			o.Detail = "no answer: it may have been delivered; resent with the same client_msg_id inside WeChat's dedup window"
@@ -291,20 +308,23 @@ func (r *Runner) judgeMessage(m store.Message, msgid int64, err error) store.Mes
 	return o
 }
 
-// renderMessage renders m with the template it was accepted with.
-func (r *Runner) renderMessage(ctx context.Context, m store.Message) ([]byte, error) {
-	body, err := r.svc.db.MessageTemplate(ctx, m.TemplateHash)
+// messageTemplate returns the template m was accepted with, of its kind.
+func (r *Runner) messageTemplate(ctx context.Context, m store.Message) (*template.Template, error) {
+	body, kind, err := r.svc.db.MessageTemplate(ctx, m.TemplateHash)
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.templates.get(m.TemplateKey, []byte(body), func() (*template.Template, error) {
-		return template.Parse(m.TemplateKey, "", []byte(body))
+	k, err := template.ParseKind(kind)
+	if err != nil {
+		return nil, err
+	}
+	return r.templates.get(m.TemplateKey+"\x00"+kind, []byte(body), func() (*template.Template, error) {
+		t, err := template.Parse(m.TemplateKey, "", []byte(body))
+		if err != nil {
+			return nil, err
+		}
+		return t.WithKind(k), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	rc := store.Recipient{OpenID: m.OpenID, Vars: m.Vars, ClientMsgID: m.ClientMsgID}
-	return sender.TemplateRenderer{T: t}.Render(nil, &rc)
 }
 
 // messageBackoff is the wait before attempt n+1: half a second, doubled

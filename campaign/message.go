@@ -96,7 +96,7 @@ func (s *Service) Accept(ctx context.Context, spec MessageSpec) (m Message, repl
 	snap := s.templates.snapshot(t)
 	nm := store.NewMessage{
 		Account: spec.Account, IdemKey: spec.IdempotencyKey,
-		TemplateKey: spec.Template, TemplateHash: snap.hash, TemplateBody: snap.body,
+		TemplateKey: spec.Template, TemplateHash: snap.hash, TemplateBody: snap.body, TemplateKind: snap.kind,
 		OpenID: spec.OpenID, Vars: string(recipient.AppendVarsJSON(nil, vars)),
 		ClientMsgID: newClientMsgID(), SendAt: spec.SendAt,
 	}
@@ -166,16 +166,12 @@ func (s *Service) messageTemplate(ctx context.Context, key string) (*template.Te
 	if err != nil {
 		return nil, err
 	}
-	return s.templates.get(st.Key, st.Body, func() (*template.Template, error) {
+	// Cached by key and kind: a template stored again as another kind with
+	// the same body is another template.
+	return s.templates.get(st.Key+"\x00"+string(st.Kind), st.Body, func() (*template.Template, error) {
 		t, err := parseStored(st)
 		if err != nil {
 			return nil, &Error{Code: Invalid, Field: "template", Msg: fmt.Sprintf("template %s: %v", key, err), Err: err}
-		}
-		if t.Kind != template.KindTemplate {
-			// A message keeps its template's body by hash, without a kind,
-			// and its resend rule is template/send's dedup window.
-			return nil, &Error{Code: Invalid, Field: "template",
-				Msg: fmt.Sprintf("template %s is of kind %s: single messages are template messages; send a %s in a batch", key, t.Kind, t.Kind.Describe())}
 		}
 		if _, err := CheckTemplate(t); err != nil {
 			return nil, err

@@ -33,7 +33,18 @@ type templateCache struct {
 
 // snapshot is a template body as a single message stores it.
 type snapshot struct {
-	body, hash string
+	body, hash, kind string
+}
+
+// snapshotOf returns t's snapshot. The hash of a customer-service or
+// subscribe body covers its kind: the same bytes as two kinds are two
+// message templates (migration 0014).
+func snapshotOf(t *template.Template) snapshot {
+	kind := t.Kind.OrDefault()
+	if kind == template.KindTemplate {
+		return snapshot{body: string(t.Body()), hash: hashBytes(t.Body()), kind: string(kind)}
+	}
+	return snapshot{body: string(t.Body()), hash: hashBytes(append([]byte(kind+"\n"), t.Body()...)), kind: string(kind)}
 }
 
 type cachedRow struct {
@@ -92,7 +103,7 @@ func (c *templateCache) get(key string, body []byte, parse func() (*template.Tem
 		c.parsed[key] = map[string]*template.Template{}
 	}
 	c.parsed[key][string(body)] = t
-	c.snaps[t] = snapshot{body: string(t.Body()), hash: hashBytes(t.Body())}
+	c.snaps[t] = snapshotOf(t)
 	c.mu.Unlock()
 	return t, nil
 }
@@ -104,7 +115,7 @@ func (c *templateCache) snapshot(t *template.Template) snapshot {
 	sn, ok := c.snaps[t]
 	c.mu.Unlock()
 	if !ok { // the cache started afresh since get
-		sn = snapshot{body: string(t.Body()), hash: hashBytes(t.Body())}
+		sn = snapshotOf(t)
 	}
 	return sn
 }

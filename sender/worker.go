@@ -254,13 +254,19 @@ func (e *Engine) kindOf(r *store.Recipient) wechat.Kind {
 	return e.cfg.Kind
 }
 
-// send sends body to kind's endpoint. Only template/send answers a msgid.
+// send sends body to kind's endpoint.
 func (e *Engine) send(ctx context.Context, kind wechat.Kind, body []byte) (int64, error) {
+	return Send(ctx, e.client, kind, body)
+}
+
+// Send sends body to kind's endpoint through c: the engine's sends and
+// serve's single messages alike. Only template/send answers a msgid.
+func Send(ctx context.Context, c Client, kind wechat.Kind, body []byte) (int64, error) {
 	switch kind {
 	case wechat.KindCustom:
-		return 0, e.client.SendCustomBody(ctx, body)
+		return 0, c.SendCustomBody(ctx, body)
 	case wechat.KindSubscribe:
-		return 0, e.client.SendSubscribeBody(ctx, body)
+		return 0, c.SendSubscribeBody(ctx, body)
 	}
-	return e.client.SendTemplateBody(ctx, body)
+	return c.SendTemplateBody(ctx, body)
 }

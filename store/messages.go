@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -24,6 +25,9 @@ type NewMessage struct {
 	TemplateKey  string
 	TemplateHash string
 	TemplateBody string
+	// TemplateKind is the body's kind ("template", "custom", "subscribe");
+	// "" is template.
+	TemplateKind string
 	OpenID       string
 	Vars         string // JSON object
 	ClientMsgID  string
@@ -105,7 +109,7 @@ func (d *DB) AcceptMessages(ctx context.Context, msgs []NewMessage) ([]Accepted,
 	}
 	defer tx.Rollback()
 	stmts, err := d.txStmts(ctx, tx,
-		`INSERT INTO message_templates (hash, tmpl_key, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		`INSERT INTO message_templates (hash, tmpl_key, body, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		`SELECT `+messageColumns+` FROM messages WHERE account = ? AND idem_key = ?`,
 		`INSERT INTO messages (account, idem_key, request_hash, template_key, template_hash, openid, vars,
 			client_msg_id, state, send_at, not_before, created_at) VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -126,7 +130,7 @@ func (d *DB) AcceptMessages(ctx context.Context, msgs []NewMessage) ([]Accepted,
 	added := map[tallyKey]int64{}
 	for i, n := range msgs {
 		if !kept[n.TemplateHash] {
-			if _, err := putTemplate.ExecContext(ctx, n.TemplateHash, n.TemplateKey, n.TemplateBody); err != nil {
+			if _, err := putTemplate.ExecContext(ctx, n.TemplateHash, n.TemplateKey, n.TemplateBody, cmp.Or(n.TemplateKind, "template")); err != nil {
 				return nil, fmt.Errorf("accept messages: %w", err)
 			}
 			kept[n.TemplateHash] = true
@@ -186,17 +190,17 @@ func (d *DB) Message(ctx context.Context, account string, id int64) (Message, er
 	return m, nil
 }
 
-// MessageTemplate returns the template body a message was accepted with.
-func (d *DB) MessageTemplate(ctx context.Context, hash string) (string, error) {
-	var body string
-	err := d.db.QueryRowContext(ctx, `SELECT body FROM message_templates WHERE hash = ?`, hash).Scan(&body)
+// MessageTemplate returns the template body a message was accepted with,
+// and its kind.
+func (d *DB) MessageTemplate(ctx context.Context, hash string) (body, kind string, err error) {
+	err = d.db.QueryRowContext(ctx, `SELECT body, kind FROM message_templates WHERE hash = ?`, hash).Scan(&body, &kind)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("message template %s: %w", hash, ErrNotFound)
+		return "", "", fmt.Errorf("message template %s: %w", hash, ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("message template %s: %w", hash, err)
+		return "", "", fmt.Errorf("message template %s: %w", hash, err)
 	}
-	return body, nil
+	return body, kind, nil
 }
 
 // DueMessages returns up to limit of account's messages still to send that
