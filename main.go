@@ -41,6 +41,6 @@ func httpFace(c cmd.ServeConfig) (http.Handler, error) {
 		Service: c.Service, Keys: c.Keys, DB: c.DB, MaxBody: c.MaxBody, Log: c.Log, SpoolDir: c.SpoolDir,
 		Accounts: map[string]server.Account{c.Account: {Callback: c.Callback, OpenIDs: c.OpenIDs, TimeZone: c.TimeZone,
 			Followers: c.Followers}},
-		Metrics:  c.Metrics, MetricsPublic: c.MetricsPublic,
+		Metrics: c.Metrics, MetricsPublic: c.MetricsPublic,
 	})
 }

@@ -191,7 +191,7 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 		Service: svc, Keys: apikey.NewKeys(db), DB: db, MaxBody: maxBody, Log: a.log,
 		SpoolDir: filepath.Dir(db.Path()), Account: cr.Name, Callback: callback, OpenIDs: cr.OpenIDCheck,
 		TimeZone: cr.TimeZone, Followers: client,
-		Metrics:   mets.Handler(), MetricsPublic: o.metricsPublic || cfg.MetricsPublic,
+		Metrics: mets.Handler(), MetricsPublic: o.metricsPublic || cfg.MetricsPublic,
 	})
 	if err != nil {
 		return usageErrorf("account %s: %w", cr.Name, err)
