@@ -163,3 +163,40 @@ func TestEngine_NoDedupKind(t *testing.T) {
 		}
 	})
 }
+
+// TestEngine_FallbackCapped: a recipient moved to its fallback keeps the
+// frequency cap's claim: the cap is asked once per recipient, not again for
+// the fallback, and each claim is released once, as delivered when the
+// fallback was sent.
+func TestEngine_FallbackCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newFakeLedger(20)
+		c := &kindClient{t: t, ledger: l, custom: func(id string) error {
+			if idx(id)%2 == 1 {
+				return customErr(45015)
+			}
+			return nil
+		}}
+		capr := &fakeCap{}
+		cfg := Config{BatchID: 1, Kind: wechat.KindCustom, FallbackKind: wechat.KindTemplate, Concurrency: 4, Cap: capr}
+		res := New(cfg, c, l, l, fakeRenderer{}).Run(t.Context())
+		if res.Stop != StopNone || res.Sent != 20 || res.Fallbacks != 10 {
+			t.Fatalf("result %+v (%v)", res, res.Err)
+		}
+		capr.mu.Lock()
+		defer capr.mu.Unlock()
+		for id, n := range capr.asked {
+			if n != 1 {
+				t.Errorf("%s: the cap asked %d times", id, n)
+			}
+		}
+		if len(capr.open) != 0 || len(capr.delivered) != 20 {
+			t.Errorf("claims open %v, %d released; want none open, 20 released", capr.open, len(capr.delivered))
+		}
+		for id, d := range capr.delivered {
+			if !d {
+				t.Errorf("%s released as not delivered", id)
+			}
+		}
+	})
+}

@@ -182,7 +182,9 @@ func (w *worker) toFallback(j *job, err error) verdict {
 	e.stats.fallbacks.Add(1)
 	r := j.r
 	r.Kind, r.FirstAttemptAt = string(e.cfg.FallbackKind), time.Time{}
-	*j = job{r: r, late: j.late, due: time.Now()}
+	// The cap's claim goes with it: one message reaches the recipient, by
+	// whichever kind, and the cap is not asked a second time.
+	*j = job{r: r, late: j.late, due: time.Now(), claimed: j.claimed}
 	return verdictRetry
 }
 
