@@ -67,7 +67,7 @@ func (s *Service) checkRemaining(ctx context.Context, b store.Batch, t *template
 			return fmt.Errorf("batch %s line %d: stored %w", b.Name, r.Line, err)
 		}
 		row := recipient.Row{OpenID: r.OpenID, Vars: vars}
-		if buf, err = t.Render(buf[:0], row.Lookup, msgIDFor(t, r.ClientMsgID)); err != nil {
+		if buf, err = t.Render(buf[:0], row.Lookup, t.MsgID(r.ClientMsgID)); err != nil {
 			bad.Addf("batch %s line %d (%s): %v", b.Name, r.Line, r.OpenID, err)
 			return nil
 		}
@@ -93,13 +93,4 @@ func (s *Service) checkRemaining(ctx context.Context, b store.Batch, t *template
 				t.Key, b.Name, bad.Count, Plural(bad.Count, "problem"))}
 	}
 	return out, nil
-}
-
-// msgIDFor is the client_msg_id t's messages carry: cmid for template
-// messages, none for the kinds whose endpoints know no client_msg_id.
-func msgIDFor(t *template.Template, cmid string) string {
-	if t.Kind.OrDefault() != template.KindTemplate {
-		return ""
-	}
-	return cmid
 }

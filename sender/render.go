@@ -35,14 +35,11 @@ func (tr TemplateRenderer) Render(dst []byte, r *store.Recipient) ([]byte, error
 	if r.Kind != "" && tr.Fallback != nil {
 		t, cmid = tr.Fallback, FallbackMsgID(cmid)
 	}
-	if t.Kind.OrDefault() != template.KindTemplate {
-		cmid = ""
-	}
 	var buf [16]recipient.Var
 	vars, err := recipient.ParseVarsJSON(r.Vars, buf[:0])
 	if err != nil {
 		return nil, fmt.Errorf("line %d: stored %w", r.Line, err)
 	}
 	row := recipient.Row{OpenID: r.OpenID, Vars: vars}
-	return t.Render(dst, row.Lookup, cmid)
+	return t.Render(dst, row.Lookup, t.MsgID(cmid))
 }

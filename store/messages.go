@@ -130,7 +130,7 @@ func (d *DB) AcceptMessages(ctx context.Context, msgs []NewMessage) ([]Accepted,
 	added := map[tallyKey]int64{}
 	for i, n := range msgs {
 		if !kept[n.TemplateHash] {
-			if _, err := putTemplate.ExecContext(ctx, n.TemplateHash, n.TemplateKey, n.TemplateBody, cmp.Or(n.TemplateKind, "template")); err != nil {
+			if _, err := putTemplate.ExecContext(ctx, n.TemplateHash, n.TemplateKey, n.TemplateBody, cmp.Or(n.TemplateKind, KindTemplate)); err != nil {
 				return nil, fmt.Errorf("accept messages: %w", err)
 			}
 			kept[n.TemplateHash] = true

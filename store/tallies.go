@@ -33,7 +33,8 @@ type StateCount struct {
 	// Source is where the messages came from: SourceBatch or SourceMessage.
 	Source string
 	// Kind is the message kind: a batch's template's (KindTemplate,
-	// KindCustom, KindSubscribe); KindTemplate for single messages.
+	// KindCustom, KindSubscribe). Single messages count under KindTemplate
+	// whatever their template's kind: message_tallies keeps none.
 	Kind string
 	// State is a recipient state: StatePending, StateInflight, StateSent,
 	// StateFailed, StateUnknown or StateSkipped; a single message may also

@@ -79,3 +79,13 @@ func (t *Template) WithKind(k Kind) *Template {
 	c.Kind = k.OrDefault()
 	return &c
 }
+
+// MsgID is the client_msg_id t's messages carry for cmid: cmid for a
+// template message, none for the kinds whose endpoints know no
+// client_msg_id (and deduplicate nothing).
+func (t *Template) MsgID(cmid string) string {
+	if t.Kind.OrDefault() != KindTemplate {
+		return ""
+	}
+	return cmid
+}
