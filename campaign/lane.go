@@ -314,16 +314,8 @@ func (r *Runner) messageTemplate(ctx context.Context, m store.Message) (*templat
 	if err != nil {
 		return nil, err
 	}
-	k, err := template.ParseKind(kind)
-	if err != nil {
-		return nil, err
-	}
 	return r.templates.get(m.TemplateKey+"\x00"+kind, []byte(body), func() (*template.Template, error) {
-		t, err := template.Parse(m.TemplateKey, "", []byte(body))
-		if err != nil {
-			return nil, err
-		}
-		return t.WithKind(k), nil
+		return parseStored(store.Template{Key: m.TemplateKey, Kind: kind, Body: []byte(body)})
 	})
 }
 
